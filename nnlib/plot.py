@@ -1,0 +1,71 @@
+"""The book's plotting style and small helpers shared by the chapters (matplotlib only).
+
+``use_style()`` is called by :func:`nnlib.notebook.setup`; the helpers return the
+``Axes`` they drew on so a chapter can add labels in Russian.
+"""
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+
+#: Colours used consistently across the book (colour-blind friendly "tab10" subset).
+COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf", "#7f7f7f"]
+
+STYLE = {
+    "figure.figsize": (6.4, 4.0),
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "legend.fontsize": 9,
+    "legend.frameon": False,
+    "lines.linewidth": 2.0,
+    "axes.prop_cycle": mpl.cycler(color=COLORS),
+    "svg.hashsalt": "nnlib",          # deterministic SVG ids
+    "image.cmap": "viridis",
+}
+
+
+def use_style() -> None:
+    """Apply the book's matplotlib style (idempotent)."""
+    mpl.rcParams.update(STYLE)
+
+
+def subplots(nrows: int = 1, ncols: int = 1, width: float = 6.4, height: float = 4.0, **kwargs):
+    """``plt.subplots`` with a figure size per panel: ``(width*ncols, height*nrows)``."""
+    return plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows),
+                        layout="constrained", **kwargs)
+
+
+def contour(f, xlim, ylim, ax=None, levels: int = 30, n: int = 200, log: bool = False):
+    """Contour lines of a scalar function ``f(X, Y)`` (vectorised over grids) on a rectangle."""
+    if ax is None:
+        _, ax = subplots()
+    xs = np.linspace(*xlim, n)
+    ys = np.linspace(*ylim, n)
+    X, Y = np.meshgrid(xs, ys)
+    Z = f(X, Y)
+    if log:
+        Z = np.log10(Z - Z.min() + 1e-3)
+    ax.contour(X, Y, Z, levels=levels, cmap="Greys", linewidths=0.8, alpha=0.7)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal", adjustable="box")
+    return ax
+
+
+def path(points, ax, label: str | None = None, color=None, marker: str = "o", markersize: float = 2.5):
+    """Draw an optimisation trajectory ``points`` (shape (T, 2)) with its start and end marked."""
+    pts = np.asarray(points)
+    if pts.ndim != 2 or pts.shape[1] != 2:
+        raise ValueError(f"plot.path: expected points of shape (T, 2), got {pts.shape}")
+    line, = ax.plot(pts[:, 0], pts[:, 1], marker=marker, markersize=markersize,
+                    linewidth=1.2, label=label, color=color)
+    ax.plot(*pts[0], "s", color=line.get_color(), markersize=6)
+    ax.plot(*pts[-1], "*", color=line.get_color(), markersize=10)
+    return ax
