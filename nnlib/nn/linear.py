@@ -7,7 +7,7 @@ import numpy as np
 
 from nnlib import functional as F
 from nnlib import init
-from nnlib._checks import as_array, check_positive_int
+from nnlib._checks import as_array, check_last_dim, check_positive_int
 from nnlib.nn.module import Module, Parameter
 
 
@@ -36,6 +36,7 @@ class Linear(Module):
 
     def forward(self, input):
         x = as_array(input, "Linear")
+        check_last_dim(x, self.in_features, "Linear", "in_features")
         self._ctx = x
         return F.linear(x, self.weight.data, None if self.bias is None else self.bias.data)
 
@@ -73,8 +74,13 @@ class Flatten(Module):
 
     def forward(self, input):
         x = np.asarray(input)
-        start = self.start_dim % x.ndim
-        end = self.end_dim % x.ndim
+        nd = max(x.ndim, 1)  # a 0-d input is flattened as if it were 1-d (torch does the same)
+        for name, d in (("start_dim", self.start_dim), ("end_dim", self.end_dim)):
+            if not -nd <= d < nd:
+                raise ValueError(f"Flatten: {name}={d} is out of range [{-nd}, {nd - 1}] "
+                                 f"for an input of shape {x.shape}")
+        start = self.start_dim % nd
+        end = self.end_dim % nd
         if start > end:
             raise ValueError(f"Flatten: start_dim {self.start_dim} is after end_dim {self.end_dim} "
                              f"for an input of shape {x.shape}")

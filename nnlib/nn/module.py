@@ -139,12 +139,14 @@ class Module:
             yield m
 
     def named_parameters(self, prefix: str = "", recurse: bool = True):
-        for name, p in self._parameters.items():
-            if p is not None:
-                yield (f"{prefix}.{name}" if prefix else name), p
-        if recurse:
-            for cname, child in self._modules.items():
-                yield from child.named_parameters(f"{prefix}.{cname}" if prefix else cname)
+        """``(name, Parameter)`` pairs in torch's order; a shared parameter is listed once (as in torch)."""
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mname, m in modules:
+            for name, p in m._parameters.items():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{mname}.{name}" if mname else name), p
 
     def parameters(self, recurse: bool = True):
         for _, p in self.named_parameters(recurse=recurse):
@@ -180,10 +182,14 @@ class Module:
     def state_dict(self) -> "OrderedDict[str, np.ndarray]":
         """Copies of all parameters and buffers, keyed like torch (``'0.weight'``, ...)."""
         state = OrderedDict()
-        for name, p in self.named_parameters():
-            state[name] = p.data.copy()
-        for name, b in self.named_buffers():
-            state[name] = np.array(b, copy=True)
+        for mname, m in self.named_modules():  # torch's order: each module's parameters, then its buffers
+            pre = f"{mname}." if mname else ""
+            for name, p in m._parameters.items():
+                if p is not None:
+                    state[pre + name] = p.data.copy()
+            for name, b in m._buffers.items():
+                if b is not None:
+                    state[pre + name] = np.array(b, copy=True)
         return state
 
     def load_state_dict(self, state_dict, strict: bool = True):
@@ -256,10 +262,12 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def __getitem__(self, idx):
-        mods = list(self._modules.values())
-        if isinstance(idx, slice):
-            return Sequential(*mods[idx])
-        return mods[idx]
+        if isinstance(idx, slice):  # keeps the original names ('1', '2', ...) like torch
+            out = Sequential()
+            for name, m in list(self._modules.items())[idx]:
+                setattr(out, name, m)
+            return out
+        return list(self._modules.values())[idx]
 
     def forward(self, x):
         for m in self._modules.values():
