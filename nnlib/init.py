@@ -28,7 +28,8 @@ __all__ = ["calculate_gain", "zeros_", "ones_", "constant_", "normal_", "uniform
 
 
 def _array(tensor) -> np.ndarray:
-    data = getattr(tensor, "data", tensor)
+    # a numpy array's own .data is a memoryview, so test for ndarray first
+    data = tensor if isinstance(tensor, np.ndarray) else getattr(tensor, "data", None)
     if not isinstance(data, np.ndarray):
         raise TypeError(f"init: expected a Parameter or numpy array, got {type(tensor).__name__}")
     return data
