@@ -29,7 +29,7 @@ book: setup
 	@echo "Сайт собран: file://$(CURDIR)/_build/html/index.html"
 
 unit: setup
-	$(BIN)/python -m pytest tests -q -p no:cacheprovider --ignore=tests/site
+	$(BIN)/python -m pytest tests -q -p no:cacheprovider --ignore=tests/site -n 2
 
 nbval: setup
 	$(NBVAL) book/
