@@ -68,6 +68,7 @@ return {
   errors: Array.from(document.querySelectorAll('mjx-merror, [data-mjx-error]')).map(e => (e.getAttribute('data-mjx-error') || e.textContent).slice(0, 120)),
   broken_images: Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src').slice(0, 80)),
   formulas: document.querySelectorAll('mjx-container').length,
+  hidden_answers: document.querySelectorAll('details.dropdown, .admonition.dropdown, .toggle-hidden, .toggle').length,
   colab: Array.from(document.querySelectorAll('a[href^="https://colab.research.google.com/github/"]')).map(a => a.href),
 };
 """
@@ -87,6 +88,8 @@ def test_every_page_renders(driver, site_url, html_dir):
             if info[key]:
                 problems.append(f"{page}: {key}: {info[key][:5]}")
         if Path(page).name.startswith("q"):
+            if info["hidden_answers"] == 0:
+                problems.append(f"{page}: no hidden self-check answers")
             want = f"/blob/main/{Path(page).with_suffix('.ipynb').as_posix()}"
             if not any(h.endswith(want) for h in info["colab"]):
                 problems.append(f"{page}: no Colab link ending in {want}: {info['colab']}")
