@@ -10,7 +10,7 @@ from nnlib._checks import check_positive_int, check_range
 from nnlib.nn.module import Parameter
 from nnlib.random import get_rng
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "batches", "num_batches"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "batches", "num_batches", "by_device"]
 
 
 def _grads(parameters, where: str) -> list[np.ndarray]:
@@ -98,3 +98,21 @@ def _epoch(X, y, order, batch_size, stop):
     for start in range(0, stop, batch_size):
         idx = order[start:start + batch_size]
         yield (X[idx], y[idx]) if y is not None else X[idx]
+
+
+def by_device(device, *, cpu, gpu):
+    """Size an experiment from the device it runs on (BOOK_SPEC §8): ``gpu`` on CUDA, else ``cpu``.
+
+    ``device`` is a ``torch.device``, or a string such as ``"cuda:0"`` or ``"cpu"`` (nnlib never
+    imports torch, it only reads ``device.type``). A chapter writes, once::
+
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        cfg = by_device(device, cpu=dict(epochs=3, n_train=2000), gpu=dict(epochs=20, n_train=60000))
+
+    so CI (no GPU) runs the short experiment within the chapter's budget and Colab runs the full one.
+    """
+    kind = getattr(device, "type", None) or str(device)
+    kind = kind.split(":", 1)[0]
+    if kind not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"by_device: expected a cpu/cuda/mps device, got {device!r}")
+    return gpu if kind == "cuda" else cpu

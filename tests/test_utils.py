@@ -126,3 +126,13 @@ def test_batches_errors():
         utils.batches(np.zeros((4, 2)), np.zeros(4), 0)
     with pytest.raises(ValueError):
         utils.batches(np.float64(1.0), None, 1)
+
+
+def test_by_device_picks_the_gpu_size_only_on_cuda():
+    sizes = dict(cpu="small", gpu="full")
+    assert utils.by_device(torch.device("cpu"), **sizes) == "small"
+    assert utils.by_device(torch.device("cuda", 0), **sizes) == "full"
+    assert utils.by_device("cuda:1", **sizes) == "full"
+    assert utils.by_device("mps", **sizes) == "small"
+    with pytest.raises(ValueError, match="by_device"):
+        utils.by_device("tpu", **sizes)
