@@ -63,7 +63,7 @@ def timeit(fn: Callable, *args, repeat: int = 5, min_time: float = 0.05, number:
       with 1, 10, 100, ... calls until it lasts ``min_time / 10``, then scaled so that a
       repeat lasts about ``min_time``. The calibration also warms ``fn`` up (caches,
       lazy initialisation, the first CUDA call).
-    * ``repeat`` loops are timed with :func:`time.perf_counter`; ``best`` is the fastest
+    * ``repeat`` loops are timed with ``clock`` (below); ``best`` is the fastest
       (the least disturbed by other processes), ``median`` the typical one.
     * ``sync`` is called at the end of every loop, before the clock stops: pass
       ``torch.cuda.synchronize`` when ``fn`` launches GPU work, which is asynchronous.
