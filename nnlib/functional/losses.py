@@ -241,6 +241,17 @@ def binary_cross_entropy_with_logits_backward(grad_output, input, target, weight
 
 
 # -- multi-class classification --------------------------------------------------------------
+def _class_weight(weight, n_classes: int, dtype, where: str) -> np.ndarray:
+    """The per-class ``weight`` of shape (C,) in the input's dtype (ones when ``None``)."""
+    if weight is None:
+        return np.ones(n_classes, dtype=dtype)
+    w = as_array(weight, where).astype(dtype, copy=False)
+    if w.shape != (n_classes,):
+        raise ValueError(f"{where}: expected weight of shape ({n_classes},) (one per class), "
+                         f"got {tuple(w.shape)}")
+    return w
+
+
 def _class_layout(input, target, weight, ignore_index, where: str, reduction: str):
     """Validate a class-index problem. Returns ``x, t, cdim, w, valid, t_safe``.
 
@@ -265,13 +276,7 @@ def _class_layout(input, target, weight, ignore_index, where: str, reduction: st
     if np.any(bad):
         raise ValueError(f"{where}: target values must be class indices in [0, {n_classes - 1}] "
                          f"(or ignore_index={ignore_index}), got {t[bad].flat[0]}")
-    if weight is None:
-        w = np.ones(n_classes, dtype=x.dtype)
-    else:
-        w = as_array(weight, where).astype(x.dtype, copy=False)
-        if w.shape != (n_classes,):
-            raise ValueError(f"{where}: expected weight of shape ({n_classes},) (one per class), "
-                             f"got {tuple(w.shape)}")
+    w = _class_weight(weight, n_classes, x.dtype, where)
     t_safe = np.where(valid, t, 0)
     return x, t, cdim, w, valid, t_safe
 
@@ -335,14 +340,7 @@ def _ce_targets(input, target, weight, ignore_index, label_smoothing, where: str
         n_classes = x.shape[cdim]
         shape_w = [1] * x.ndim
         shape_w[cdim] = n_classes
-        if weight is None:
-            wb = np.ones(shape_w, dtype=x.dtype)
-        else:
-            w = as_array(weight, where).astype(x.dtype, copy=False)
-            if w.shape != (n_classes,):
-                raise ValueError(f"{where}: expected weight of shape ({n_classes},) (one per class), "
-                                 f"got {tuple(w.shape)}")
-            wb = w.reshape(shape_w)
+        wb = _class_weight(weight, n_classes, x.dtype, where).reshape(shape_w)
         q = t.astype(x.dtype, copy=False)
         if eps > 0:
             q = q * (1 - eps) + eps / n_classes

@@ -20,8 +20,10 @@ def _no_inplace(inplace, where):
     return False
 
 
-class _Elementwise(Module):
-    """Common part: ``forward`` saves the input, ``backward`` applies ``_bwd``."""
+class _Stateless(Module):
+    """A parameter-free layer over a functional pair: ``forward`` saves the input and applies
+    ``_fwd``, ``backward`` applies ``_bwd``; ``_kwargs()`` supplies the layer's arguments.
+    Also the base of :class:`~nnlib.nn.Softmax` and :class:`~nnlib.nn.LogSoftmax`."""
 
     _fwd = None
     _bwd = None
@@ -39,7 +41,7 @@ class _Elementwise(Module):
         return type(self)._bwd(np.asarray(grad_output), x, **self._kwargs())
 
 
-class ReLU(_Elementwise):
+class ReLU(_Stateless):
     """``ReLU()``: :math:`\\max(0, x)`; derivative :math:`[x > 0]`."""
 
     _fwd = staticmethod(F.relu)
@@ -50,21 +52,21 @@ class ReLU(_Elementwise):
         self.inplace = _no_inplace(inplace, "ReLU")
 
 
-class Sigmoid(_Elementwise):
+class Sigmoid(_Stateless):
     """``Sigmoid()``: :math:`1/(1 + e^{-x})`; derivative :math:`\\sigma(1-\\sigma)`."""
 
     _fwd = staticmethod(F.sigmoid)
     _bwd = staticmethod(F.sigmoid_backward)
 
 
-class Tanh(_Elementwise):
+class Tanh(_Stateless):
     """``Tanh()``: :math:`\\tanh x`; derivative :math:`1 - \\tanh^2 x`."""
 
     _fwd = staticmethod(F.tanh)
     _bwd = staticmethod(F.tanh_backward)
 
 
-class LeakyReLU(_Elementwise):
+class LeakyReLU(_Stateless):
     """``LeakyReLU(negative_slope=0.01)``: :math:`x` for :math:`x>0`, else ``negative_slope``:math:`\\cdot x`."""
 
     _fwd = staticmethod(F.leaky_relu)
@@ -82,7 +84,7 @@ class LeakyReLU(_Elementwise):
         return f"negative_slope={self.negative_slope}"
 
 
-class ELU(_Elementwise):
+class ELU(_Stateless):
     """``ELU(alpha=1.0)``: :math:`x` for :math:`x>0`, else :math:`\\alpha(e^x - 1)`."""
 
     _fwd = staticmethod(F.elu)
@@ -100,7 +102,7 @@ class ELU(_Elementwise):
         return f"alpha={self.alpha}"
 
 
-class GELU(_Elementwise):
+class GELU(_Stateless):
     """``GELU(approximate='none')``: :math:`x\\Phi(x)`; ``'tanh'`` uses the tanh approximation."""
 
     _fwd = staticmethod(F.gelu)
@@ -117,7 +119,7 @@ class GELU(_Elementwise):
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(_Elementwise):
+class SiLU(_Stateless):
     """``SiLU()`` (Swish): :math:`x\\sigma(x)`."""
 
     _fwd = staticmethod(F.silu)
@@ -128,7 +130,7 @@ class SiLU(_Elementwise):
         self.inplace = _no_inplace(inplace, "SiLU")
 
 
-class Softplus(_Elementwise):
+class Softplus(_Stateless):
     """``Softplus(beta=1.0, threshold=20.0)``: :math:`\\frac1\\beta\\log(1+e^{\\beta x})`."""
 
     _fwd = staticmethod(F.softplus)

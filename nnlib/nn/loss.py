@@ -11,12 +11,11 @@ import numpy as np
 
 from nnlib import functional as F
 from nnlib._checks import as_array, check_choice, check_range
+from nnlib.functional.losses import _REDUCTIONS
 from nnlib.nn.module import Module
 
 __all__ = ["MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss",
            "NLLLoss", "CrossEntropyLoss"]
-
-_REDUCTIONS = ("none", "mean", "sum")
 
 
 class _Loss(Module):
