@@ -1,4 +1,4 @@
-"""nbval time budget: every chapter must execute within BUDGET_S on a 2-core CPU (BOOK_SPEC §11).
+"""nbval time budget: every chapter must execute within BUDGET_S on a 2-core CPU (docs/chapter-format.md).
 
 Sums the setup/call/teardown durations of all cells of each notebook (the kernel start is in the
 first cell's setup), prints a per-notebook table at the end, and fails the run if any notebook is

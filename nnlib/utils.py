@@ -101,7 +101,7 @@ def _epoch(X, y, order, batch_size, stop):
 
 
 def by_device(device, *, cpu, gpu):
-    """Size an experiment from the device it runs on (BOOK_SPEC §8): ``gpu`` on CUDA, else ``cpu``.
+    """Size an experiment from the device it runs on (docs/chapter-format.md, torch cells): ``gpu`` on CUDA, else ``cpu``.
 
     ``device`` is a ``torch.device``, or a string such as ``"cuda:0"`` or ``"cpu"`` (nnlib never
     imports torch, it only reads ``device.type``). A chapter writes, once::

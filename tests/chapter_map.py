@@ -1,4 +1,4 @@
-"""The chapter map of BOOK_SPEC §5: question number -> (part folder, slug, exam title, uses torch/GPU).
+"""The chapter map of the book: question number -> (part folder, slug, exam title, uses torch/GPU).
 
 Tests check that every chapter listed in _toc.yml matches this map (file name, title) and that
 book/intro.md shows the whole plan.

@@ -1,4 +1,4 @@
-"""Notebook contract (BOOK_SPEC §6, §7, §10): structure of every chapter, without executing it.
+"""Notebook contract (docs/chapter-format.md): structure of every chapter, without executing it.
 
 nbval (``make nbval``) executes the chapters and compares outputs; these tests check what nbval
 cannot: the table of contents, titles, the Colab setup cell, asserts, hidden answers, tags.
@@ -64,7 +64,7 @@ def test_chapters_follow_the_map():
     assert NOTEBOOKS, "no chapters in _toc.yml"
     for f in NOTEBOOKS:
         q = int(CHAPTER_RE.match(f).group(1))
-        assert f == chapter_path(q), f"{f}: expected the file name {chapter_path(q)} (BOOK_SPEC §5)"
+        assert f == chapter_path(q), f"{f}: expected the file name {chapter_path(q)} (tests/chapter_map.py)"
 
 
 def test_intro_shows_the_whole_plan():

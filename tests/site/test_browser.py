@@ -1,4 +1,4 @@
-"""Headless Chromium over the built site (BOOK_SPEC §10): every page loads, MathJax renders every
+"""Headless Chromium over the built site: every page loads, MathJax renders every
 formula without errors, every image loads, no resource fails to load, and each chapter page has a
 working Colab launch link. Needs Debian's chromium + chromium-driver (`make browser-deps` installs
 them as root); without them the test is skipped locally and fails on CI.
