@@ -4,7 +4,7 @@ Mirrors PyTorch's names, argument names, defaults, layouts and ``state_dict`` ke
 so every piece can be compared with its torch twin (see ``tests/``). nnlib itself
 never imports torch.
 """
-from nnlib import autograd, bench, data, functional, gradcheck, init, nn, optim, random, utils  # noqa: F401
+from nnlib import autograd, bench, data, display, functional, gradcheck, init, nn, optim, random, utils  # noqa: F401
 from nnlib.random import manual_seed  # noqa: F401
 
 __version__ = "0.1.0"
