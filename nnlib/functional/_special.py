@@ -66,9 +66,7 @@ def erfc(x) -> np.ndarray:
     x = np.asarray(x)
     x = x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
     out = _erfc_nonneg(np.abs(x))
-    neg = x < 0
-    out[neg] = 2.0 - out[neg]
-    return out
+    return np.where(x < 0, 2.0 - out, out)
 
 
 def erf(x) -> np.ndarray:
