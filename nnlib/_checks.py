@@ -86,3 +86,12 @@ def check_choice(value, choices, where: str, name: str):
     if value not in choices:
         raise ValueError(f"{where}: {name} must be one of {tuple(choices)}, got {value!r}")
     return value
+
+
+def check_trailing_shape(x: np.ndarray, shape: tuple, where: str, name: str) -> None:
+    """Raise unless the last ``len(shape)`` axes of ``x`` have the sizes ``shape``."""
+    k = len(shape)
+    if x.ndim < k or tuple(x.shape[x.ndim - k:]) != tuple(shape):
+        dims = ", ".join(str(d) for d in shape)
+        raise ValueError(f"{where}: expected input of shape (*, {dims}) "
+                         f"[{name}={tuple(shape)}], got {tuple(x.shape)}")

@@ -9,3 +9,5 @@ from nnlib.functional.linear import *  # noqa: F401,F403
 from nnlib.functional.activations import *  # noqa: F401,F403
 from nnlib.functional.softmax import *  # noqa: F401,F403
 from nnlib.functional.losses import *  # noqa: F401,F403
+from nnlib.functional.dropout import *  # noqa: F401,F403
+from nnlib.functional.normalization import *  # noqa: F401,F403

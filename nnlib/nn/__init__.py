@@ -4,3 +4,5 @@ from nnlib.nn.linear import Flatten, Identity, Linear  # noqa: F401
 from nnlib.nn.activation import *  # noqa: F401,F403
 from nnlib.nn.softmax import *  # noqa: F401,F403
 from nnlib.nn.loss import *  # noqa: F401,F403
+from nnlib.nn.dropout import *  # noqa: F401,F403
+from nnlib.nn.normalization import *  # noqa: F401,F403
