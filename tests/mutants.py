@@ -59,12 +59,20 @@ def mutants() -> list[str]:
         fn = getattr(F, name)
         if name.endswith("_backward") and callable(fn):
             found += [f"functional:{name}:{i}" for i in range(n_outputs(fn))]
+    seen = set()
     for name in sorted(dir(nn)):
         cls = getattr(nn, name)
-        if inspect.isclass(cls) and issubclass(cls, nn.Module) and "backward" in vars(cls):
-            if cls.backward is not nn.Module.backward:
+        if inspect.isclass(cls) and issubclass(cls, nn.Module):
+            owner = _owner(cls)
+            if owner is not nn.Module and owner not in seen:   # a shared base: once
+                seen.add(owner)
                 found.append(f"nn:{name}.backward:0")
     return found
+
+
+def _owner(cls):
+    """The class in ``cls``'s MRO that defines the ``backward`` it uses."""
+    return next(c for c in cls.__mro__ if "backward" in vars(c))
 
 
 def apply(spec: str) -> None:
@@ -83,7 +91,7 @@ def apply(spec: str) -> None:
         setattr(F, name, mutated)
         setattr(sys.modules[original.__module__], name, mutated)
     else:
-        cls = getattr(nn, name.split(".")[0])
+        cls = _owner(getattr(nn, name.split(".")[0]))
         original = cls.backward
 
         def mutated_method(self, *args, **kwargs):

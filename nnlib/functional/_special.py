@@ -12,7 +12,7 @@ coefficients with mpmath). The result is accurate *relatively*, also deep in the
 :math:`\\operatorname{erfc}` is tiny, and :math:`\\operatorname{erfc}(-z) = 2 - \\operatorname{erfc}(z)`.
 
 The series is cut where its coefficients fall below the input's precision: 28 terms for
-float64 (relative error ~1e-16), 14 for float32 (~1e-9, below float32's 6e-8). Each term
+float64 (relative error ~1e-16), 12 for float32 (~2e-8, below float32's 6e-8). Each term
 costs three in-place array operations, which keeps GELU fast.
 """
 from __future__ import annotations
@@ -33,17 +33,17 @@ _ERFC_CHEB = (
     2.394038e-12, -6.886027e-12, 8.94487e-13, 3.13092e-13, -1.12708e-13,
     3.81e-16, 7.106e-15, -1.523e-15, -9.4e-17, 1.21e-16, -2.8e-17,
 )
-_TERMS = {np.dtype(np.float64): 28, np.dtype(np.float32): 14, np.dtype(np.float16): 10}
+_TERMS = {np.dtype(np.float64): 28, np.dtype(np.float32): 12, np.dtype(np.float16): 8}
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 
 
-def _erfc_nonneg(z: np.ndarray) -> np.ndarray:
-    """:math:`\\operatorname{erfc}(z)` for :math:`z \\ge 0` (a new array of ``z``'s dtype)."""
+def _erfc_nonneg_block(z: np.ndarray, out: np.ndarray) -> None:
+    """``out[:] = erfc(z)`` for :math:`z \\ge 0` (1-D blocks of one dtype)."""
     coefs = _ERFC_CHEB[:_TERMS.get(z.dtype, 28)]
     t = 2.0 / (2.0 + z)
     y2 = 4.0 * t - 2.0                       # 2y: Clenshaw's recurrence uses 2y
-    d, dd, tmp = np.zeros_like(z), np.zeros_like(z), np.empty_like(z)
+    d, dd, tmp = np.zeros_like(z), np.zeros_like(z), out
     for c in coefs[:0:-1]:                   # Clenshaw: d <- 2y d - dd + c_k, k = n..1
         np.multiply(y2, d, out=tmp)
         np.subtract(tmp, dd, out=dd)
@@ -57,16 +57,45 @@ def _erfc_nonneg(z: np.ndarray) -> np.ndarray:
     tmp -= dd
     np.exp(tmp, out=tmp)
     tmp *= t
-    return tmp
+
+
+def _erfc_block(x: np.ndarray, out: np.ndarray) -> None:
+    """``out[:] = erfc(x)`` for any :math:`x`: :math:`\\operatorname{erfc}(-z) = 2 - \\operatorname{erfc}(z)`."""
+    _erfc_nonneg_block(np.abs(x), out)
+    # 2 - out where x < 0, as out + 2[x<0](1 - out): plain array arithmetic, several
+    # times faster than np.where or a boolean mask
+    fix = np.subtract(1.0, out, dtype=out.dtype)
+    fix *= np.multiply(x < 0, 2.0, dtype=out.dtype)
+    out += fix
+
+
+_BLOCK = 1 << 15
+
+
+def _blockwise(block_fn, x: np.ndarray) -> np.ndarray:
+    """Apply ``block_fn(x_block, out_block)`` to consecutive blocks of ``x``'s entries.
+
+    The ~40 array operations of :func:`erfc` are memory-bound on large arrays; on blocks of
+    32768 entries their work arrays stay in the processor's cache, which makes them about
+    2-3 times faster. (A loop over blocks, never over single entries.)
+    """
+    x = x if x.flags.c_contiguous else x.copy()      # (also keeps a 0-d array 0-d)
+    out = np.empty_like(x)
+    flat_x, flat_out = x.reshape(-1), out.reshape(-1)
+    for start in range(0, flat_x.size, _BLOCK):
+        block_fn(flat_x[start:start + _BLOCK], flat_out[start:start + _BLOCK])
+    return out
+
+
+def _float(x) -> np.ndarray:
+    x = np.asarray(x)
+    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
 
 
 def erfc(x) -> np.ndarray:
     """:math:`\\operatorname{erfc}(x) = 1 - \\operatorname{erf}(x)`, element-wise, relatively
     accurate everywhere (also where it is tiny, :math:`x \\gg 1`). Shape and dtype of ``x``."""
-    x = np.asarray(x)
-    x = x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
-    out = _erfc_nonneg(np.abs(x))
-    return np.where(x < 0, 2.0 - out, out)
+    return _blockwise(_erfc_block, _float(x))
 
 
 def erf(x) -> np.ndarray:
@@ -76,10 +105,9 @@ def erf(x) -> np.ndarray:
     :math:`\\operatorname{erf}(x) = \\frac{2x}{\\sqrt\\pi}\\sum_n \\frac{(-x^2)^n}{n!(2n+1)}`
     is summed instead (|x| < 0.5: 16 terms reach 1e-17). ``erf(-x) = -erf(x)``.
     """
-    x = np.asarray(x)
-    x = x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+    x = _float(x)
     a = np.abs(x)
-    out = 1.0 - _erfc_nonneg(a)
+    out = 1.0 - _blockwise(_erfc_nonneg_block, a)
     small = a < 0.5
     xs = x[small]
     x2, term, total = xs * xs, xs.copy(), xs.copy()
@@ -90,12 +118,15 @@ def erf(x) -> np.ndarray:
     return np.copysign(out, x)
 
 
+def _norm_cdf_block(x: np.ndarray, out: np.ndarray) -> None:
+    np.multiply(x, -_SQRT1_2, out=out)
+    _erfc_block(out.copy(), out)
+    out *= 0.5
+
+
 def norm_cdf(x) -> np.ndarray:
     """:math:`\\Phi(x) = P(N(0,1) \\le x) = \\tfrac12\\operatorname{erfc}(-x/\\sqrt2)`."""
-    x = np.asarray(x)
-    out = erfc(x * -_SQRT1_2)
-    out *= 0.5
-    return out
+    return _blockwise(_norm_cdf_block, _float(x))
 
 
 def norm_pdf(x) -> np.ndarray:
