@@ -6,7 +6,10 @@ For each workload both libraries run forward+backward (or one optimiser step) on
 float32 data, interleaved: nnlib, torch, nnlib, torch, ... ``repeat`` rounds, each round a
 calibrated inner loop (see :func:`nnlib.bench.timeit`). The table gives the median time per
 call and the ratio nnlib/torch (< 1: nnlib is faster). torch uses the same number of threads
-as numpy's BLAS is allowed (``--threads``, default: the number of cores).
+as numpy's BLAS is allowed (``--threads``, default: the number of cores). With
+``--threads 1`` (run it as ``OPENBLAS_NUM_THREADS=1 ...`` so numpy's BLAS matches) the
+clock is the CPU time of the calling thread, which other processes on a busy machine do
+not inflate.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import argparse
 import math
 import os
 import statistics
+import time
 
 import numpy as np
 
@@ -126,12 +130,13 @@ def run(threads: int, repeat: int, dtype=np.float32) -> list[tuple[str, float, f
     from nnlib.bench import timeit
 
     torch.set_num_threads(threads)
+    clock = time.thread_time if threads == 1 else time.perf_counter
     rows = []
     for name, (fn_n, fn_t) in _workloads(torch, nnlib, dtype).items():
         tn, tt = [], []
         for _ in range(repeat):                      # interleaved rounds
-            tn.append(timeit(fn_n, repeat=1, min_time=0.05).best)
-            tt.append(timeit(fn_t, repeat=1, min_time=0.05).best)
+            tn.append(timeit(fn_n, repeat=1, min_time=0.05, clock=clock).best)
+            tt.append(timeit(fn_t, repeat=1, min_time=0.05, clock=clock).best)
         rows.append((name, statistics.median(tn), statistics.median(tt)))
     return rows
 
@@ -144,8 +149,9 @@ def main() -> None:
     args = ap.parse_args()
     dtype = np.float64 if args.float64 else np.float32
     rows = run(args.threads, args.repeat, dtype)
+    clock = "CPU time" if args.threads == 1 else "wall time"
     print(f"{np.dtype(dtype).name}, torch threads = {args.threads}, "
-          f"median of {args.repeat} interleaved rounds")
+          f"median of {args.repeat} interleaved rounds, {clock}")
     print(f"{'workload':34s} {'nnlib':>10s} {'torch':>10s} {'nnlib/torch':>12s}")
     for name, tn, tt in rows:
         print(f"{name:34s} {tn * 1e3:8.3f}ms {tt * 1e3:8.3f}ms {tn / tt:11.2f}×")
