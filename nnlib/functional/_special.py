@@ -103,7 +103,7 @@ def erf(x) -> np.ndarray:
 
     ``1 - erfc(|x|)`` loses relative accuracy near 0, so there
     :math:`\\operatorname{erf}(x) = \\frac{2x}{\\sqrt\\pi}\\sum_n \\frac{(-x^2)^n}{n!(2n+1)}`
-    is summed instead (|x| < 0.5: 16 terms reach 1e-17). ``erf(-x) = -erf(x)``.
+    is summed instead (``|x| < 0.5``: 16 terms reach 1e-17). ``erf(-x) = -erf(x)``.
     """
     x = _float(x)
     a = np.abs(x)
