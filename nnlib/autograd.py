@@ -274,18 +274,49 @@ def _layout(root: Value):
     return items, row, ncols
 
 
-def draw_graph(root: Value, ax=None, fmt: str = "{:.4f}", show_grad: bool = True, scale: float = 0.6):
+def draw_graph(root: Value, ax=None, fmt: str = "{:.4f}", show_grad: bool = True,
+               fontsize: float = 8.0):
     """Draw the computational graph of ``root`` with matplotlib; returns the ``Axes``.
 
     Boxes: values (label, ``data``, ``grad``); circles: operations; arrows: data flow, left to
-    right. The layout is deterministic (see :func:`_layout`). ``scale``: inches per layout unit
-    when a new figure is created.
+    right. The layout is deterministic (see :func:`_layout`). Geometry is in inches and follows
+    from the text: each box is as wide as its longest line at ``fontsize`` points, so a new
+    figure is exactly as large as the graph needs and its labels keep their size in points.
+    At the book's 100 dpi, 8 pt is 11 px; a graph of six value columns (a neuron with a
+    sigmoid and a squared loss, ``fmt="{:.3f}"``) stays under 7 inches, the width of the text
+    column, so the page shows it unscaled.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.font_manager import FontProperties
     from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
+    from matplotlib.textpath import TextToPath
 
     items, row, ncols = _layout(root)
-    val_w, op_w, box_w, box_h, radius, dy = 2.4, 0.9, 2.05, 1.2, 0.32, 1.55
+    font = FontProperties(family="DejaVu Sans", size=fontsize)
+    bold = FontProperties(family="DejaVu Sans", size=fontsize, weight="bold")
+    op_size = fontsize * 1.25
+    op_font = FontProperties(family="DejaVu Sans", size=op_size)
+    measure = TextToPath()
+
+    def text_width(text, prop):                      # inches
+        return measure.get_text_width_height_descent(text, prop, ismath=False)[0] / 72
+
+    def box_lines(n):
+        lines = [(n.label, bold, "#111111")] if n.label else []
+        lines.append(("data " + fmt.format(n.data), font, "#111111"))
+        if show_grad:
+            lines.append(("grad " + fmt.format(n.grad), font, "#b03a2e"))
+        return lines
+
+    pad, gap, arrow = 0.04, 0.02, 0.09               # inches: text padding, box margin, arrow
+    line_h = 1.3 * fontsize / 72
+    box_w = max(text_width(t, p) for kind, n, _ in items if kind == "value"
+                for t, p, _ in box_lines(n)) + 2 * pad
+    max_lines = max(len(box_lines(n)) for kind, n, _ in items if kind == "value")
+    box_h = max_lines * line_h + 2 * pad
+    symbols = [_OP_NAMES.get(n._op, n._op) for kind, n, _ in items if kind == "op"]
+    radius = max([0.14] + [text_width(s, op_font) / 2 + 0.04 for s in symbols])
+    val_w, op_w, dy = box_w + 2 * gap, 2 * radius + 2 * arrow, box_h + 0.16
     xs, x = [], 0.0
     for c in range(ncols):
         w = val_w if c % 2 == 0 else op_w
@@ -295,11 +326,13 @@ def draw_graph(root: Value, ax=None, fmt: str = "{:.4f}", show_grad: bool = True
     pos = {}
     for kind, n, c in items:
         pos[(kind, id(n))] = (xs[c], -row[(kind, id(n))] * dy)
-    span = max(p[1] for p in pos.values()) - min(p[1] for p in pos.values()) + box_h + 0.3
+    ys = [p[1] for p in pos.values()]
+    y_lo, y_hi = min(ys) - box_h / 2 - 0.04, max(ys) + box_h / 2 + 0.04
     if ax is None:
-        _, ax = plt.subplots(figsize=(max(3.0, scale * width), max(1.2, scale * span)))
+        _, ax = plt.subplots(figsize=(round(width + 0.08, 2), round(y_hi - y_lo, 2)))
+        ax.set_position([0.04 / (width + 0.08), 0, width / (width + 0.08), 1])
 
-    value_style = dict(boxstyle="round,pad=0.02,rounding_size=0.12", linewidth=1.2)
+    value_style = dict(boxstyle="round,pad=0,rounding_size=0.05", linewidth=1.2)
     for kind, n, c in items:
         px, py = pos[(kind, id(n))]
         if kind == "value":
@@ -307,27 +340,22 @@ def draw_graph(root: Value, ax=None, fmt: str = "{:.4f}", show_grad: bool = True
             face = "#e8f1fa" if leaf else ("#fff4e0" if n is root else "#f4f4f4")
             ax.add_patch(FancyBboxPatch((px - box_w / 2, py - box_h / 2), box_w, box_h,
                                         facecolor=face, edgecolor="#33526e", **value_style))
-            lines = []
-            if n.label:
-                lines.append((n.label, "bold", "#111111"))
-            lines.append(("data " + fmt.format(n.data), "normal", "#111111"))
-            if show_grad:
-                lines.append(("grad " + fmt.format(n.grad), "normal", "#b03a2e"))
-            step = box_h / (len(lines) + 1)
-            for k, (text, weight, color) in enumerate(lines):
-                ax.text(px, py + box_h / 2 - step * (k + 1), text, ha="center", va="center",
-                        fontsize=12.5 * scale, fontweight=weight, color=color, family="DejaVu Sans")
+            lines = box_lines(n)
+            top = py + len(lines) * line_h / 2
+            for k, (text, prop, color) in enumerate(lines):
+                ax.text(px, top - line_h * (k + 0.5), text, ha="center", va="center",
+                        fontproperties=prop, color=color)
         else:
-            ax.add_patch(Circle((px, py), radius, facecolor="#ffffff", edgecolor="#7a4f9a", linewidth=1.4))
-            symbol = _OP_NAMES.get(n._op, n._op)
-            size = (17 if len(symbol) <= 2 else 11.5) * scale
-            ax.text(px, py, symbol, ha="center", va="center", fontsize=size, color="#4b2a66")
+            ax.add_patch(Circle((px, py), radius, facecolor="#ffffff", edgecolor="#7a4f9a",
+                                linewidth=1.4))
+            ax.text(px, py, _OP_NAMES.get(n._op, n._op), ha="center", va="center",
+                    fontproperties=op_font, color="#4b2a66")
 
     def edge(src, dst, src_kind, dst_kind, rad=0.0):
         (x0, y0), (x1, y1) = pos[src], pos[dst]
         x0 += box_w / 2 if src_kind == "value" else radius
         x1 -= box_w / 2 if dst_kind == "value" else radius
-        ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=10,
+        ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=9,
                                      linewidth=1.0, color="#555555", shrinkA=1, shrinkB=1,
                                      connectionstyle=f"arc3,rad={rad}"))
 
@@ -338,9 +366,8 @@ def draw_graph(root: Value, ax=None, fmt: str = "{:.4f}", show_grad: bool = True
                 edge(("value", id(child)), ("op", id(n)), "value", "op", rads[k % len(rads)])
             edge(("op", id(n)), ("value", id(n)), "op", "value")
 
-    ax.set_xlim(-0.1, width + 0.1)
-    ys = [p[1] for p in pos.values()]
-    ax.set_ylim(min(ys) - box_h / 2 - 0.15, max(ys) + box_h / 2 + 0.15)
+    ax.set_xlim(0, width)
+    ax.set_ylim(y_lo, y_hi)
     ax.set_aspect("equal")
     ax.axis("off")
     return ax
