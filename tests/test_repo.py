@@ -1,9 +1,9 @@
-"""The repository itself: it stands alone, agrees with itself, and sets up the same way anywhere.
+"""The repository itself: it stands alone, agrees with itself, sets up alike anywhere.
 
 - no file refers to a path outside the repository; relative links stay inside and exist;
 - committed notebooks carry no volatile metadata (`make strip`, tools/nbnormalize.py);
-- the repository URL agrees with _config.yml everywhere; `make set-repo` switches all of it
-  (checked on a copy: the real files are never touched);
+- the repository URL agrees with _config.yml everywhere; `make set-repo` switches all
+  of it (checked on a copy: the real files are never touched);
 - the CI and Pages workflows exist and run what the README says;
 - requirement files: the site build has no torch, every pin is exact, and the Makefile's
   PYTHON_MIN is what the pins need;
@@ -34,10 +34,10 @@ MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-# --- the repository stands alone ---------------------------------------------------------
+# --- the repository stands alone ------------------------------------------------------
 
-# Paths of one machine or of a checkout's neighbours. Spelled in pieces so that this file
-# does not match itself.
+# Paths of one machine or of a checkout's neighbours. Spelled in pieces so that this
+# file does not match itself.
 OUTSIDE = re.compile(
     "|".join(
         [
@@ -98,7 +98,7 @@ def test_relative_links_stay_inside_and_exist():
     assert not bad, "\n".join(bad)
 
 
-# --- notebooks: no volatile metadata -------------------------------------------------------
+# --- notebooks: no volatile metadata --------------------------------------------------
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS)
@@ -106,7 +106,8 @@ def test_notebook_has_no_volatile_metadata(nb):
     found = nbnormalize.volatile(json.loads(FILES[nb]))
     assert not found, (
         f"{nb} carries what changes on every run ({', '.join(found[:4])}"
-        f"{', ...' if len(found) > 4 else ''}): run `make strip` (or re-execute it with "
+        f"{', ...' if len(found) > 4 else ''}): run `make strip` (or re-execute it "
+        "with "
         f"`make execute NB={nb}`) and commit the result"
     )
 
@@ -117,7 +118,10 @@ def test_normaliser_is_idempotent_and_keeps_outputs():
         "cells": [
             {
                 "cell_type": "code",
-                "metadata": {"execution": {"iopub.execute_input": "2026"}, "tags": ["x"]},
+                "metadata": {
+                    "execution": {"iopub.execute_input": "2026"},
+                    "tags": ["x"],
+                },
                 "outputs": [
                     {"output_type": "stream", "name": "stdout", "text": ["a\n"]},
                     {"output_type": "stream", "name": "stdout", "text": "b\nc"},
@@ -137,19 +141,29 @@ def test_normaliser_is_idempotent_and_keeps_outputs():
     assert out["metadata"]["language_info"] == {"name": "python"}
     cell = out["cells"][0]
     assert cell["metadata"] == {"tags": ["x"]} and cell["execution_count"] == 1
-    assert [o.get("text") for o in cell["outputs"]] == [["a\n", "b\n", "c"], ["w\n"], None]
+    assert [o.get("text") for o in cell["outputs"]] == [
+        ["a\n", "b\n", "c"],
+        ["w\n"],
+        None,
+    ]
     assert not nbnormalize.volatile(out)
 
 
-# --- the repository URL --------------------------------------------------------------------
+# --- the repository URL ---------------------------------------------------------------
 
 
 def test_repository_url_agrees_everywhere():
     url, branch = set_repo.config(ROOT)
     expected = set_repo.expected(ROOT)
     found = set_repo.places(ROOT)
-    bad = [f"{f} ({kind}): {v} != {expected[kind]}" for f, kind, v in found if v != expected[kind]]
-    assert not bad, "disagree with _config.yml (make set-repo URL=...):\n" + "\n".join(bad)
+    bad = [
+        f"{f} ({kind}): {v} != {expected[kind]}"
+        for f, kind, v in found
+        if v != expected[kind]
+    ]
+    assert not bad, "disagree with _config.yml (make set-repo URL=...):\n" + "\n".join(
+        bad
+    )
     with_setup = {f for f, kind, _ in found if kind == "setup cell"}
     chapters = [f for f in NOTEBOOKS if re.search(r"/q\d\d_", f)]
     assert chapters and set(chapters) <= with_setup
@@ -161,7 +175,10 @@ def test_pages_url():
     assert set_repo.pages_url("https://github.com/Nn-Book/nn-math-book") == (
         "https://nn-book.github.io/nn-math-book/"
     )
-    assert set_repo.pages_url("https://github.com/me/me.github.io") == "https://me.github.io/"
+    assert (
+        set_repo.pages_url("https://github.com/me/me.github.io")
+        == "https://me.github.io/"
+    )
     with pytest.raises(ValueError):
         set_repo.parse_url("https://gitlab.com/me/book")
 
@@ -176,16 +193,22 @@ def test_set_repo_switches_every_place_on_a_copy(tmp_path):
     before = {f: t for f, t in FILES.items()}
     old_url, old_branch = set_repo.config(ROOT)
     copy = _copy(tmp_path / "repo")
-    new = "https://github.com/a-student/my-nn-book"
+    new = "https://github.com/" + "a-student/my-nn-book"  # in pieces: the switch back
     run = subprocess.run(
-        [sys.executable, str(copy / "tools" / "set_repo.py"), new + ".git", "--branch", "dev"],
+        [
+            sys.executable,
+            str(copy / "tools" / "set_repo.py"),
+            new + ".git",
+            "--branch",
+            "dev",
+        ],
         capture_output=True,
         text=True,
     )
     assert run.returncode == 0, run.stderr
     assert set_repo.config(copy) == (new, "dev")
     expected = set_repo.expected(copy)
-    assert expected["site"] == "https://a-student.github.io/my-nn-book/"
+    assert expected["site"] == "https://a-student.github.io/" + "my-nn-book/"
     found = set_repo.places(copy)
     assert found and all(v == expected[kind] for _, kind, v in found), found
     old = old_url.removeprefix("https://")
@@ -195,18 +218,28 @@ def test_set_repo_switches_every_place_on_a_copy(tmp_path):
     assert new in readme and expected["site"] in readme
     # and back: byte for byte what it was
     back = subprocess.run(
-        [sys.executable, str(copy / "tools" / "set_repo.py"), old_url, "--branch", old_branch],
+        [
+            sys.executable,
+            str(copy / "tools" / "set_repo.py"),
+            old_url,
+            "--branch",
+            old_branch,
+        ],
         capture_output=True,
         text=True,
     )
     assert back.returncode == 0, back.stderr
     for path, text in set_repo.text_files(copy):
         rel = path.relative_to(copy).as_posix()
-        assert rel not in before or text == before[rel], f"{rel} differs after the round trip"
-    assert {p.relative_to(ROOT).as_posix(): t for p, t in set_repo.text_files(ROOT)} == before
+        assert rel not in before or text == before[rel], (
+            f"{rel} differs after the round trip"
+        )
+    assert {
+        p.relative_to(ROOT).as_posix(): t for p, t in set_repo.text_files(ROOT)
+    } == before
 
 
-# --- workflows -----------------------------------------------------------------------------
+# --- workflows ------------------------------------------------------------------------
 
 
 def _workflow(name):
@@ -244,7 +277,7 @@ def test_pages_workflow_deploys_the_site_from_main():
     assert "_build/html" in text
 
 
-# --- requirements and the Python floor -----------------------------------------------------
+# --- requirements and the Python floor ------------------------------------------------
 
 PIN = re.compile(r"^([A-Za-z0-9._-]+)==([A-Za-z0-9.+!-]+)$")
 
@@ -264,9 +297,13 @@ def _pins(name):
 
 
 def test_requirement_files():
-    assert (ROOT / "requirements-torch.txt").read_text(encoding="utf-8") == "torch==2.13.0\n"
+    assert (ROOT / "requirements-torch.txt").read_text(
+        encoding="utf-8"
+    ) == "torch==2.13.0\n"
     book, ci = _pins("requirements-book.txt"), _pins("requirements-ci.txt")
-    assert "torch" not in book and "torch" not in ci, "torch lives in requirements-torch.txt"
+    assert "torch" not in book and "torch" not in ci, (
+        "torch lives in requirements-torch.txt"
+    )
     assert not set(book) & set(ci), f"pinned in both: {sorted(set(book) & set(ci))}"
     assert "-r requirements-book.txt" in (ROOT / "requirements-ci.txt").read_text()
     for tool in ("ruff", "pytest", "nbval", "check-jsonschema", "zizmor"):
@@ -278,7 +315,11 @@ def test_python_floor_is_what_the_pins_need():
     from packaging.version import Version
 
     floor = Version(re.search(r"^PYTHON_MIN := (\S+)", MAKEFILE, re.M).group(1))
-    pins = {**_pins("requirements-book.txt"), **_pins("requirements-ci.txt"), "torch": "2.13.0"}
+    pins = {
+        **_pins("requirements-book.txt"),
+        **_pins("requirements-ci.txt"),
+        "torch": "2.13.0",
+    }
     needs = {}
     for name, version in pins.items():
         try:
@@ -289,18 +330,22 @@ def test_python_floor_is_what_the_pins_need():
             pytest.skip(f"{name} {dist.version} installed, {version} pinned")
         spec = SpecifierSet(dist.metadata.get("Requires-Python") or "")
         needs[name] = spec
-        assert floor in spec, f"{name}=={version} needs Python {spec}, PYTHON_MIN is {floor}"
+        assert floor in spec, (
+            f"{name}=={version} needs Python {spec}, PYTHON_MIN is {floor}"
+        )
     lows = [
         Version(s.version)
         for spec in needs.values()
         for s in spec
         if s.operator in (">=", ">")
     ]
-    assert floor == max(lows), f"the pins need Python >= {max(lows)}, PYTHON_MIN is {floor}"
+    assert floor == max(lows), (
+        f"the pins need Python >= {max(lows)}, PYTHON_MIN is {floor}"
+    )
     assert str(floor) in README, "README must name the oldest supported Python"
 
 
-# --- Makefile ------------------------------------------------------------------------------
+# --- Makefile -------------------------------------------------------------------------
 
 TARGETS = set(re.findall(r"^([A-Za-z][\w-]*):(?!=)", MAKEFILE, re.M))
 
@@ -328,12 +373,18 @@ def test_too_old_python_gets_one_line(tmp_path):
     )
     fake.chmod(0o755)
     run = subprocess.run(
-        ["make", "-n", "book", f"PYTHON={fake}"], cwd=ROOT, capture_output=True, text=True
+        ["make", "-n", "book", f"PYTHON={fake}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert run.returncode != 0
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "3.11.2" in lines[0] and "3.11.5" in lines[0], run.stderr
     ok = subprocess.run(
-        ["make", "-n", "help", f"PYTHON={fake}"], cwd=ROOT, capture_output=True, text=True
+        ["make", "-n", "help", f"PYTHON={fake}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert ok.returncode == 0, "goals that need no venv must not check the interpreter"
