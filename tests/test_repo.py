@@ -388,3 +388,19 @@ def test_too_old_python_gets_one_line(tmp_path):
         text=True,
     )
     assert ok.returncode == 0, "goals that need no venv must not check the interpreter"
+
+
+def test_make_test_summary_reads_skip_reasons(tmp_path):
+    report = tmp_path / "r.xml"
+    report.write_text(
+        '<testsuites><testsuite tests="2" failures="0" errors="0" skipped="1">'
+        '<testcase classname="tests.site.test_browser" name="test_pages">'
+        '<skipped message="chromium/chromedriver not installed (make browser-deps)"/>'
+        '</testcase><testcase classname="t" name="ok"/></testsuite></testsuites>'
+    )
+    counts, skips = checks.junit_skips(report)
+    assert counts["tests"] == 2 and counts["skipped"] == 1
+    assert skips == [
+        "tests.site.test_browser::test_pages: "
+        "chromium/chromedriver not installed (make browser-deps)"
+    ]

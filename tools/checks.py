@@ -50,8 +50,8 @@ CHECKS = [
 NOT_RUN = [
     (
         "compat",
-        "numpy 1.24 / matplotlib 3.7 lower bounds: a second venv, ~3 min more; "
-        "run `make compat` (the CI workflow runs it as its own job)",
+        "numpy 1.24 / matplotlib 3.7 lower bounds in a second venv (~3 min fresh);"
+        " `make compat`; .ci/run and the CI workflow run it after make test",
     ),
     ("mutants", "mutation tests of nnlib, slow; run `make mutants`"),
 ]
