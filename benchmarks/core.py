@@ -1,12 +1,13 @@
-"""nnlib against torch (CPU) on the core workloads: GELU, softmax, cross-entropy, Adam, MLP step.
+"""nnlib against torch (CPU): GELU, softmax, cross-entropy, an Adam step, an MLP step.
 
     .venv/bin/python benchmarks/core.py [--threads N] [--repeat R]
 
-For each workload both libraries run forward+backward (or one optimiser step) on the same
-float32 data, interleaved: nnlib, torch, nnlib, torch, ... ``repeat`` rounds, each round a
-calibrated inner loop (see :func:`nnlib.bench.timeit`). The table gives the median time per
-call and the ratio nnlib/torch (< 1: nnlib is faster). torch uses the same number of threads
-as numpy's BLAS is allowed (``--threads``, default: the number of cores). With
+For each workload both libraries run forward+backward (or one optimiser step) on the
+same float32 data, interleaved: nnlib, torch, nnlib, torch, ... ``repeat`` rounds, each
+round a calibrated inner loop (see :func:`nnlib.bench.timeit`). The table gives the
+median time per call and the ratio nnlib/torch (< 1: nnlib is faster). torch uses the
+same number of threads as numpy's BLAS is allowed (``--threads``, default: the number
+of cores). With
 ``--threads 1`` (run it as ``OPENBLAS_NUM_THREADS=1 ...`` so numpy's BLAS matches) the
 clock is the CPU time of the calling thread, which other processes on a busy machine do
 not inflate.
@@ -23,7 +24,6 @@ import numpy as np
 
 
 def _workloads(torch, nnlib, dtype):
-    F = nnlib.functional
     tdt = {np.float32: torch.float32, np.float64: torch.float64}[dtype]
     rng = np.random.default_rng(0)
     out = {}
@@ -46,7 +46,7 @@ def _workloads(torch, nnlib, dtype):
 
     out["GELU fwd+bwd 128×4096"] = (n_gelu, t_gelu)
 
-    # -- softmax over the last axis, forward + backward, 512 x 1000 ---------------------
+    # -- softmax over the last axis, forward + backward, 512 x 1000 -------------------
     s = rng.standard_normal((512, 1000)).astype(dtype)
     gs = rng.standard_normal(s.shape).astype(dtype)
     softmax = nnlib.nn.Softmax(dim=1)
@@ -64,7 +64,7 @@ def _workloads(torch, nnlib, dtype):
 
     out["softmax fwd+bwd 512×1000"] = (n_softmax, t_softmax)
 
-    # -- cross-entropy on logits, forward + backward, 512 x 1000 ------------------------
+    # -- cross-entropy on logits, forward + backward, 512 x 1000 ----------------------
     target = rng.integers(0, 1000, size=512)
     ce = nnlib.nn.CrossEntropyLoss()
     tt = torch.tensor(target)
@@ -82,7 +82,8 @@ def _workloads(torch, nnlib, dtype):
 
     # -- one Adam step over ~1.1M parameters ------------------------------------------
     shapes = [(1024, 1024), (1024,), (64, 1024), (64,)]
-    params = [nnlib.nn.Parameter(rng.standard_normal(sh).astype(dtype)) for sh in shapes]
+    params = [nnlib.nn.Parameter(rng.standard_normal(sh).astype(dtype))
+              for sh in shapes]
     for p in params:
         p.grad = rng.standard_normal(p.shape).astype(dtype)
     tparams = [torch.nn.Parameter(torch.tensor(p.data)) for p in params]
