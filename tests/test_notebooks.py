@@ -93,6 +93,9 @@ def details_blocks(md):
             if not m:
                 problems.append(f"<details> at line {i + 1}: the next line must be <summary>…</summary> "
                                 f"(on one line), got `{summary[:60]}`")
+            elif "$" in m.group(2) or "\\(" in m.group(2):
+                problems.append(f"<summary>{m.group(2)[:50]}</summary>: no math in <summary> (the site does not "
+                                f"typeset it there): write it in words or Unicode (σ′(z) ≤ 1/4)")
             elif i + 2 >= len(lines) or lines[i + 2].strip():
                 problems.append(f"<details> «{m.group(2)[:40]}»: a blank line must follow the <summary> line")
             try:
