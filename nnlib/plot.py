@@ -92,7 +92,7 @@ def contour(f, xlim, ylim, ax=None, levels: int = 30, n: int = 200, log: bool = 
 
 def path(points, ax, label: str | None = None, color=None, marker: str = "o",
          markersize: float = 2.5):
-    """Draw an optimisation trajectory ``points`` (shape (T, 2)), start and end marked."""
+    """Draw an optimisation trajectory ``points`` (shape (T, 2)) with start and end."""
     pts = np.asarray(points)
     if pts.ndim != 2 or pts.shape[1] != 2:
         raise ValueError(f"plot.path: expected points of shape (T, 2), got {pts.shape}")
