@@ -1,7 +1,8 @@
 """Headless Chromium over the built site, at a desktop width (1280 px) and a phone width (390 px).
 
-On every page: MathJax renders every formula without errors, every image loads, no resource
-fails to load, each chapter page has a working Colab launch link and hidden answers; and nothing
+On every page: MathJax renders every formula without errors, every image loads and has a Russian
+alt text, no resource fails to load, each chapter page has a working Colab launch link and hidden
+answers; and nothing
 is cut off (docs/chapter-format.md, «Помещается на экран»):
 
 * at both widths the page itself never scrolls sideways
@@ -64,9 +65,11 @@ def driver():
 
 
 def _pages(html_dir):
+    """Every page of the site, except search/index pages and redirects (``index.html``)."""
     return sorted(p.relative_to(html_dir).as_posix() for p in html_dir.rglob("*.html")
                   if not {"_static", "_sources", "mathjax"} & set(p.parts)
-                  and p.name not in ("search.html", "genindex.html", "py-modindex.html"))
+                  and p.name not in ("search.html", "genindex.html", "py-modindex.html")
+                  and 'http-equiv="Refresh"' not in p.read_text(encoding="utf-8")[:300])
 
 
 def _is_chapter(page):
@@ -97,6 +100,8 @@ return {
   unrendered: math.filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 80)),
   errors: Array.from(document.querySelectorAll('mjx-merror, [data-mjx-error]')).map(e => (e.getAttribute('data-mjx-error') || e.textContent).slice(0, 120)),
   broken_images: Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src').slice(0, 80)),
+  // a figure's alt text must describe it (cell metadata mystnb.image.alt), not be a file name
+  bad_alt: Array.from(document.querySelectorAll('.bd-article img')).filter(i => !/[а-яё]/i.test(i.alt || '')).map(i => (i.alt || '(empty)').slice(0, 40)),
   formulas: document.querySelectorAll('mjx-container').length,
   hidden_answers: document.querySelectorAll('.bd-article details:not(.admonition), details.dropdown, .admonition.dropdown, .toggle').length,
   colab: Array.from(document.querySelectorAll('a[href^="https://colab.research.google.com/github/"]')).map(a => a.href),
@@ -177,6 +182,8 @@ def test_every_page_renders(driver, site_url, html_dir):
         for key in ("unrendered", "errors", "broken_images"):
             if info[key]:
                 problems.append(f"{page}: {key}: {info[key][:5]}")
+        if info["bad_alt"]:
+            problems.append(f"{page}: {len(info['bad_alt'])} figures without a Russian alt text: {info['bad_alt'][:3]}")
         if _is_chapter(page):
             if info["hidden_answers"] == 0:
                 problems.append(f"{page}: no hidden answers (<details>)")
