@@ -4,7 +4,7 @@ Mirrors PyTorch's names, argument names, defaults, layouts and ``state_dict`` ke
 so every piece can be compared with its torch twin (see ``tests/``). nnlib itself
 never imports torch.
 """
-from nnlib import autograd, bench, data, display, functional, gradcheck, init, nn, optim, random, utils  # noqa: F401
+from nnlib import autograd, bench, data, datasets, display, functional, gradcheck, init, nn, optim, random, utils  # noqa: F401
 from nnlib.random import manual_seed  # noqa: F401
 from nnlib.modes import (  # noqa: F401
     enable_grad, get_default_dtype, is_grad_enabled, no_grad, set_default_dtype)
