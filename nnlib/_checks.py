@@ -29,11 +29,12 @@ def as_array(x, where: str) -> np.ndarray:
 
 
 def check_dtype(x: np.ndarray, dtype, where: str) -> None:
-    """Raise ``TypeError`` unless ``x`` has the layer's dtype (torch refuses to mix them)."""
+    """Raise ``TypeError`` unless ``x`` has the layer's dtype
+    (torch refuses to mix them)."""
     if x.dtype != dtype:
-        raise TypeError(f"{where}: input has dtype {x.dtype} but the layer's parameters are "
-                        f"{np.dtype(dtype)}; convert one of them (x.astype(...) or "
-                        f"layer.to(...))")
+        raise TypeError(f"{where}: input has dtype {x.dtype} but the layer's "
+                        f"parameters are {np.dtype(dtype)}; convert one of them "
+                        f"(x.astype(...) or layer.to(...))")
 
 
 def check_ndim(x: np.ndarray, ndims, where: str, layout: str = "") -> None:
@@ -42,25 +43,28 @@ def check_ndim(x: np.ndarray, ndims, where: str, layout: str = "") -> None:
     if x.ndim not in ndims:
         want = " or ".join(f"{n}-D" for n in ndims)
         extra = f" {layout}" if layout else ""
-        raise ValueError(f"{where}: expected a {want} input{extra}, got shape {tuple(x.shape)}")
+        raise ValueError(f"{where}: expected a {want} input{extra}, "
+                         f"got shape {tuple(x.shape)}")
 
 
 def check_last_dim(x: np.ndarray, size: int, where: str, name: str) -> None:
     """Raise unless the last axis of ``x`` has length ``size``."""
     if x.ndim == 0 or x.shape[-1] != size:
-        raise ValueError(f"{where}: expected input of shape (..., {size}) [{name}={size}], "
-                         f"got {tuple(x.shape)}")
+        raise ValueError(f"{where}: expected input of shape (..., {size}) "
+                         f"[{name}={size}], got {tuple(x.shape)}")
 
 
-def check_same_shape(a: np.ndarray, b: np.ndarray, where: str, names=("input", "target")) -> None:
+def check_same_shape(a: np.ndarray, b: np.ndarray, where: str,
+                     names=("input", "target")) -> None:
     """Raise unless ``a`` and ``b`` have the same shape."""
     if a.shape != b.shape:
-        raise ValueError(f"{where}: {names[0]} and {names[1]} must have the same shape, "
-                         f"got {tuple(a.shape)} and {tuple(b.shape)}")
+        raise ValueError(f"{where}: {names[0]} and {names[1]} must have the same "
+                         f"shape, got {tuple(a.shape)} and {tuple(b.shape)}")
 
 
 def check_positive_int(value, where: str, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+    is_int = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if not is_int or value <= 0:
         raise ValueError(f"{where}: {name} must be a positive integer, got {value!r}")
     return int(value)
 
@@ -77,14 +81,16 @@ def check_range(value, where: str, name: str, low=None, high=None,
     if bad or np.isnan(v):
         lo = "(" if low_open else "["
         hi = ")" if high_open else "]"
-        interval = f"{lo}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi}"
+        interval = (f"{lo}{'-inf' if low is None else low}, "
+                    f"{'inf' if high is None else high}{hi}")
         raise ValueError(f"{where}: {name} must be in {interval}, got {value!r}")
     return v
 
 
 def check_choice(value, choices, where: str, name: str):
     if value not in choices:
-        raise ValueError(f"{where}: {name} must be one of {tuple(choices)}, got {value!r}")
+        raise ValueError(f"{where}: {name} must be one of {tuple(choices)}, "
+                         f"got {value!r}")
     return value
 
 

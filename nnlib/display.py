@@ -1,9 +1,9 @@
 """Tables of results for the chapters: real Markdown tables, not padded text.
 
 ``table(rows, headers)`` returns an object that Jupyter, Colab and the book's site all
-render as a table (a ``text/markdown`` output); its plain-text form is the same Markdown,
-so nbval compares it exactly. Numbers are formatted here, once, so a stored output never
-depends on the last digits of a float::
+render as a table (a ``text/markdown`` output); its plain-text form is the same
+Markdown, so nbval compares it exactly. Numbers are formatted here, once, so a stored
+output never depends on the last digits of a float::
 
     >>> table([["MSE", 0.25], ["MAE", 0.5]], ["потеря", "значение"], digits=3)
 """
@@ -17,7 +17,8 @@ __all__ = ["Table", "table", "fmt"]
 
 def fmt(value, digits: int = 4) -> str:
     """One cell: integers as they are, floats with ``digits`` places after the point
-    (``-0`` printed as ``0``; tiny or huge values in e-notation), ``None`` as a dash, anything else via ``str``."""
+    (``-0`` printed as ``0``; tiny or huge values in e-notation), ``None`` as a dash,
+    anything else via ``str``."""
     if value is None:
         return "—"
     if isinstance(value, bool) or isinstance(value, Integral):
@@ -36,15 +37,16 @@ def fmt(value, digits: int = 4) -> str:
 
 
 class Table:
-    """A Markdown table; ``_repr_markdown_`` for notebooks, ``str``/``repr`` give the same text."""
+    """A Markdown table; ``_repr_markdown_`` for notebooks, ``str``/``repr`` give the
+    same text."""
 
     def __init__(self, rows, headers, digits: int = 4, align=None):
         headers = [str(h) for h in headers]
         rows = [list(r) for r in rows]
         for i, r in enumerate(rows):
             if len(r) != len(headers):
-                raise ValueError(f"table: row {i} has {len(r)} cells, expected {len(headers)} "
-                                 f"(one per header)")
+                raise ValueError(f"table: row {i} has {len(r)} cells, "
+                                 f"expected {len(headers)} (one per header)")
         align = align or ["l"] + ["r"] * (len(headers) - 1)
         if len(align) != len(headers) or any(a not in "lrc" for a in align):
             raise ValueError(f"table: align must give one of 'l', 'r', 'c' per column, "
@@ -65,9 +67,11 @@ class Table:
 
 
 def table(rows, headers, digits: int = 4, align=None) -> Table:
-    """Rows (lists of cells) under ``headers`` as a Markdown table; floats rounded to ``digits``.
+    """Rows (lists of cells) under ``headers`` as a Markdown table; floats rounded
+    to ``digits``.
 
-    ``align``: one of ``'l'``, ``'r'``, ``'c'`` per column (default: first left, others right).
+    ``align``: one of ``'l'``, ``'r'``, ``'c'`` per column
+    (default: first left, others right).
     Display it as the last expression of a cell (or with ``IPython.display.display``).
     """
     return Table(rows, headers, digits, align)

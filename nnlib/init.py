@@ -9,8 +9,10 @@ weight of shape ``(out, in, *kernel)`` they are ``in * prod(kernel)`` and
 function                 distribution
 =======================  ==========================================================
 ``xavier_uniform_``      :math:`U(-a, a)`, :math:`a = g\\sqrt{6/(n_{in}+n_{out})}`
-``xavier_normal_``       :math:`N(0, \\sigma^2)`, :math:`\\sigma = g\\sqrt{2/(n_{in}+n_{out})}`
-``kaiming_uniform_``     :math:`U(-b, b)`, :math:`b = g\\sqrt{3/n}`, :math:`n` = fan_in or fan_out
+``xavier_normal_``       :math:`N(0, \\sigma^2)`,
+                         :math:`\\sigma = g\\sqrt{2/(n_{in}+n_{out})}`
+``kaiming_uniform_``     :math:`U(-b, b)`, :math:`b = g\\sqrt{3/n}`,
+                         :math:`n` = fan_in or fan_out
 ``kaiming_normal_``      :math:`N(0, \\sigma^2)`, :math:`\\sigma = g/\\sqrt{n}`
 =======================  ==========================================================
 """
@@ -31,7 +33,8 @@ def _array(tensor) -> np.ndarray:
     # a numpy array's own .data is a memoryview, so test for ndarray first
     data = tensor if isinstance(tensor, np.ndarray) else getattr(tensor, "data", None)
     if not isinstance(data, np.ndarray):
-        raise TypeError(f"init: expected a Parameter or numpy array, got {type(tensor).__name__}")
+        raise TypeError(f"init: expected a Parameter or numpy array, "
+                        f"got {type(tensor).__name__}")
     return data
 
 
@@ -66,8 +69,8 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
 def _calculate_fan_in_and_fan_out(tensor):
     data = _array(tensor)
     if data.ndim < 2:
-        raise ValueError(f"init: fan in and fan out need a tensor with at least 2 dimensions, "
-                         f"got shape {data.shape}")
+        raise ValueError(f"init: fan in and fan out need a tensor with at least "
+                         f"2 dimensions, got shape {data.shape}")
     receptive = int(np.prod(data.shape[2:])) if data.ndim > 2 else 1
     return data.shape[1] * receptive, data.shape[0] * receptive
 
@@ -100,14 +103,16 @@ def normal_(tensor, mean: float = 0.0, std: float = 1.0, rng=None):
 
 
 def xavier_uniform_(tensor, gain: float = 1.0, rng=None):
-    """Glorot/Xavier: :math:`U(-a, a)`, :math:`a = g\\sqrt{6/(n_{in}+n_{out})}`, so Var = :math:`2g^2/(n_{in}+n_{out})`."""
+    """Glorot/Xavier: :math:`U(-a, a)`, :math:`a = g\\sqrt{6/(n_{in}+n_{out})}`,
+    so Var = :math:`2g^2/(n_{in}+n_{out})`."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     a = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -a, a, rng=rng)
 
 
 def xavier_normal_(tensor, gain: float = 1.0, rng=None):
-    """Glorot/Xavier: :math:`N(0, \\sigma^2)`, :math:`\\sigma = g\\sqrt{2/(n_{in}+n_{out})}`."""
+    """Glorot/Xavier: :math:`N(0, \\sigma^2)`,
+    :math:`\\sigma = g\\sqrt{2/(n_{in}+n_{out})}`."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), rng=rng)
 
@@ -121,7 +126,8 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
 
 def kaiming_uniform_(tensor, a: float = 0.0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu", rng=None):
-    """He/Kaiming: :math:`U(-b, b)`, :math:`b = g\\sqrt{3/n}` (so std = :math:`g/\\sqrt n`).
+    """He/Kaiming: :math:`U(-b, b)`, :math:`b = g\\sqrt{3/n}`
+    (so std = :math:`g/\\sqrt n`).
 
     With the defaults (leaky_relu, a=0) the gain is :math:`\\sqrt 2`, i.e. He's
     :math:`\\operatorname{Var} = 2/n_{in}` for ReLU networks.

@@ -1,8 +1,9 @@
 """Two global switches, named as in torch: gradient recording and the default dtype.
 
-* ``no_grad()`` — inside ``with nnlib.no_grad():`` layers save nothing for a backward pass
-  (evaluation, plotting, finite differences): memory stays flat however many forward calls
-  are made. ``enable_grad()`` switches recording back on inside such a block.
+* ``no_grad()`` — inside ``with nnlib.no_grad():`` layers save nothing for a backward
+  pass (evaluation, plotting, finite differences): memory stays flat however many
+  forward calls are made. ``enable_grad()`` switches recording back on inside such a
+  block.
 * ``set_default_dtype(np.float32)`` — the dtype of new parameters and of inputs that are
   not floating arrays yet (lists, integers). float64 is the default: the book compares
   gradients with finite differences, which need it.
@@ -50,7 +51,8 @@ class _GradMode:
 
 
 class no_grad(_GradMode):
-    """``with nnlib.no_grad(): y = model(x)`` — forward calls save nothing for backward."""
+    """``with nnlib.no_grad(): y = model(x)`` — forward calls save nothing
+    for backward."""
 
     mode = False
 
@@ -68,17 +70,19 @@ def float_dtype(dtype, where: str) -> np.dtype:
     except TypeError:
         raise TypeError(f"{where}: {dtype!r} is not a numpy dtype") from None
     if not np.issubdtype(dt, np.floating):
-        raise TypeError(f"{where}: only floating dtypes are supported (float32, float64), "
-                        f"got {dt}")
+        raise TypeError(f"{where}: only floating dtypes are supported "
+                        f"(float32, float64), got {dt}")
     return dt
 
 
 def set_default_dtype(dtype) -> None:
-    """Make ``dtype`` (float32 or float64) the dtype of new layers and of non-float inputs."""
+    """Make ``dtype`` (float32 or float64) the dtype of new layers
+    and of non-float inputs."""
     global _default_dtype
     _default_dtype = float_dtype(dtype, "set_default_dtype")
 
 
 def get_default_dtype() -> np.dtype:
-    """The current default dtype (float64 unless :func:`set_default_dtype` changed it)."""
+    """The current default dtype
+    (float64 unless :func:`set_default_dtype` changed it)."""
     return _default_dtype

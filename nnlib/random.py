@@ -23,5 +23,6 @@ def get_rng(rng: np.random.Generator | None = None) -> np.random.Generator:
     if rng is None:
         return _default
     if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator or None, got {type(rng).__name__}")
+        raise TypeError(f"rng must be a numpy.random.Generator or None, "
+                        f"got {type(rng).__name__}")
     return rng

@@ -1,5 +1,5 @@
-"""Training utilities: gradient clipping (``torch.nn.utils``) and the mini-batch iterator
-(the analogue of ``torch.utils.data.DataLoader``)."""
+"""Training utilities: gradient clipping (``torch.nn.utils``) and the mini-batch
+iterator (the analogue of ``torch.utils.data.DataLoader``)."""
 from __future__ import annotations
 
 import math
@@ -23,7 +23,8 @@ def _grads(parameters, where: str) -> list[np.ndarray]:
 
 
 def _norm_type(norm_type, where: str) -> float:
-    """``norm_type`` as a float: a positive number or infinity (``'inf'`` is accepted)."""
+    """``norm_type`` as a float: a positive number or infinity
+    (``'inf'`` is accepted)."""
     try:
         p = float(norm_type)
     except (TypeError, ValueError):
@@ -40,14 +41,15 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     """Rescale all gradients together so that their joint norm is at most ``max_norm``.
 
     The total norm treats all gradients as one long vector,
-    :math:`\\|g\\|_p = \\big(\\sum_k \\|g_k\\|_p^p\\big)^{1/p}` (for ``inf``: the largest
-    :math:`|g_i|`). Every gradient is multiplied by
-    :math:`c = \\min\\big(1,\\ \\text{max\\_norm} / (\\|g\\|_p + 10^{-6})\\big)` — the direction is
-    kept, only the length changes. Returns the total norm **before** clipping.
+    :math:`\\|g\\|_p = \\big(\\sum_k \\|g_k\\|_p^p\\big)^{1/p}`
+    (for ``inf``: the largest :math:`|g_i|`). Every gradient is multiplied by
+    :math:`c = \\min\\big(1,\\ \\text{max\\_norm} / (\\|g\\|_p + 10^{-6})\\big)` — the
+    direction is kept, only the length changes. Returns the total norm **before**
+    clipping.
 
     As in torch, a non-finite norm is not hidden: a NaN or infinite gradient makes
-    :math:`c` NaN or 0 and spreads to all gradients, or, with ``error_if_nonfinite=True``,
-    raises ``RuntimeError``.
+    :math:`c` NaN or 0 and spreads to all gradients, or, with
+    ``error_if_nonfinite=True``, raises ``RuntimeError``.
     """
     where = "clip_grad_norm_"
     max_norm = check_range(max_norm, where, "max_norm", low=0.0)
@@ -61,9 +63,9 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
         norms = [np.linalg.norm(g.ravel(), p) for g in grads]
         total = float(np.linalg.norm(np.array(norms), p))
     if error_if_nonfinite and not math.isfinite(total):
-        raise RuntimeError(f"{where}: the total norm of order {norm_type} of the gradients is "
-                           f"non-finite ({total}), so it cannot be clipped; set "
-                           f"error_if_nonfinite=False to clip anyway")
+        raise RuntimeError(f"{where}: the total norm of order {norm_type} of the "
+                           f"gradients is non-finite ({total}), so it cannot be "
+                           f"clipped; set error_if_nonfinite=False to clip anyway")
     with np.errstate(invalid="ignore"):
         coef = float(np.minimum(max_norm / (total + 1e-6), 1.0))   # NaN stays NaN
         for g in grads:
@@ -82,24 +84,29 @@ def clip_grad_value_(parameters, clip_value: float) -> None:
 
 
 def num_batches(n: int, batch_size: int, drop_last: bool = False) -> int:
-    """Iterations per epoch: :math:`\\lceil n/B\\rceil` (or :math:`\\lfloor n/B\\rfloor` with ``drop_last``)."""
+    """Iterations per epoch: :math:`\\lceil n/B\\rceil`
+    (or :math:`\\lfloor n/B\\rfloor` with ``drop_last``)."""
     n = check_positive_int(n, "num_batches", "n")
     batch_size = check_positive_int(batch_size, "num_batches", "batch_size")
     return n // batch_size if drop_last else -(-n // batch_size)
 
 
-def batches(X, y=None, batch_size: int = 32, shuffle: bool = True, drop_last: bool = False, rng=None):
-    """Iterate over one epoch in mini-batches: yields ``(X_b, y_b)`` (or ``X_b`` when ``y`` is None).
+def batches(X, y=None, batch_size: int = 32, shuffle: bool = True,
+            drop_last: bool = False, rng=None):
+    """Iterate over one epoch in mini-batches: yields ``(X_b, y_b)``
+    (or ``X_b`` when ``y`` is None).
 
-    With ``shuffle=True`` a fresh permutation (from ``rng``, default: nnlib's generator) is
-    drawn at the start of every epoch, so each example appears exactly once per epoch; the
-    last batch is smaller when ``batch_size`` does not divide ``len(X)`` (dropped with
-    ``drop_last=True``). ``batch_size=1`` gives classic SGD, ``batch_size=len(X)`` batch GD.
+    With ``shuffle=True`` a fresh permutation (from ``rng``, default: nnlib's
+    generator) is drawn at the start of every epoch, so each example appears exactly
+    once per epoch; the last batch is smaller when ``batch_size`` does not divide
+    ``len(X)`` (dropped with ``drop_last=True``). ``batch_size=1`` gives classic SGD,
+    ``batch_size=len(X)`` batch GD.
     Call it once per epoch: ``for xb, yb in batches(X, y, 32, rng=rng): ...``.
     """
     X = np.asarray(X)
     if X.ndim == 0:
-        raise ValueError(f"batches: X must have a first (example) axis, got shape {X.shape}")
+        raise ValueError(f"batches: X must have a first (example) axis, "
+                         f"got shape {X.shape}")
     n = X.shape[0]
     if y is not None:
         y = np.asarray(y)
@@ -119,15 +126,19 @@ def _epoch(X, y, order, batch_size, stop):
 
 
 def by_device(device, *, cpu, gpu):
-    """Size an experiment from the device it runs on (docs/chapter-format.md, torch cells): ``gpu`` on CUDA, else ``cpu``.
+    """Size an experiment from the device it runs on
+    (docs/chapter-format.md, torch cells): ``gpu`` on CUDA, else ``cpu``.
 
-    ``device`` is a ``torch.device``, or a string such as ``"cuda:0"`` or ``"cpu"`` (nnlib never
-    imports torch, it only reads ``device.type``). A chapter writes, once::
+    ``device`` is a ``torch.device``, or a string such as ``"cuda:0"`` or ``"cpu"``
+    (nnlib never imports torch, it only reads ``device.type``). A chapter writes,
+    once::
 
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        cfg = by_device(device, cpu=dict(epochs=3, n_train=2000), gpu=dict(epochs=20, n_train=60000))
+        cfg = by_device(device, cpu=dict(epochs=3, n_train=2000),
+                        gpu=dict(epochs=20, n_train=60000))
 
-    so CI (no GPU) runs the short experiment within the chapter's budget and Colab runs the full one.
+    so CI (no GPU) runs the short experiment within the chapter's budget and Colab
+    runs the full one.
     """
     kind = getattr(device, "type", None) or str(device)
     kind = kind.split(":", 1)[0]

@@ -1,9 +1,11 @@
 """Stateless forward/backward pairs: each formula of the library lives here, once.
 
-Convention: ``f(input, ...)`` computes the output; ``f_backward(grad_output, input, ...)``
-takes :math:`\\partial L/\\partial \\text{output}` plus the same arguments as ``f`` and
+Convention: ``f(input, ...)`` computes the output;
+``f_backward(grad_output, input, ...)`` takes
+:math:`\\partial L/\\partial \\text{output}` plus the same arguments as ``f`` and
 returns :math:`\\partial L/\\partial \\text{input}` (a tuple when ``f`` has several
-differentiable arguments). The layers in :mod:`nnlib.nn` only store inputs and call these.
+differentiable arguments). The layers in :mod:`nnlib.nn` only store inputs and call
+these.
 """
 from nnlib.functional.linear import *  # noqa: F401,F403
 from nnlib.functional.activations import *  # noqa: F401,F403

@@ -1,15 +1,17 @@
 """The error function and the normal distribution, which numpy lacks (GELU needs them).
 
-One formula serves every :math:`x` (Numerical Recipes, 3rd ed., §6.2.2): for :math:`z \\ge 0`
+One formula serves every :math:`x` (Numerical Recipes, 3rd ed., §6.2.2): for
+:math:`z \\ge 0`
 
 .. math::
     \\operatorname{erfc}(z) = t\\,\\exp\\!\\big(-z^2 + P(y)\\big), \\qquad
     t = \\frac{2}{2 + z}, \\quad y = 2t - 1 \\in (-1, 1],
 
-where :math:`P(y) = \\sum_k c_k T_k(y) - c_0/2` is a Chebyshev series of the smooth function
-:math:`\\log(\\operatorname{erfc}(z)/t) + z^2` (``tests/test_special.py`` recomputes the
-coefficients with mpmath). The result is accurate *relatively*, also deep in the tail where
-:math:`\\operatorname{erfc}` is tiny, and :math:`\\operatorname{erfc}(-z) = 2 - \\operatorname{erfc}(z)`.
+where :math:`P(y) = \\sum_k c_k T_k(y) - c_0/2` is a Chebyshev series of the smooth
+function :math:`\\log(\\operatorname{erfc}(z)/t) + z^2` (``tests/test_special.py``
+recomputes the coefficients with mpmath). The result is accurate *relatively*, also
+deep in the tail where :math:`\\operatorname{erfc}` is tiny, and
+:math:`\\operatorname{erfc}(-z) = 2 - \\operatorname{erfc}(z)`.
 
 The series is cut where its coefficients fall below the input's precision: 28 terms for
 float64 (relative error ~1e-16), 12 for float32 (~2e-8, below float32's 6e-8). Each term
@@ -60,7 +62,8 @@ def _erfc_nonneg_block(z: np.ndarray, out: np.ndarray) -> None:
 
 
 def _erfc_block(x: np.ndarray, out: np.ndarray) -> None:
-    """``out[:] = erfc(x)`` for any :math:`x`: :math:`\\operatorname{erfc}(-z) = 2 - \\operatorname{erfc}(z)`."""
+    """``out[:] = erfc(x)`` for any :math:`x`:
+    :math:`\\operatorname{erfc}(-z) = 2 - \\operatorname{erfc}(z)`."""
     _erfc_nonneg_block(np.abs(x), out)
     # 2 - out where x < 0, as out + 2[x<0](1 - out): plain array arithmetic, several
     # times faster than np.where or a boolean mask
@@ -75,9 +78,9 @@ _BLOCK = 1 << 15
 def _blockwise(block_fn, x: np.ndarray) -> np.ndarray:
     """Apply ``block_fn(x_block, out_block)`` to consecutive blocks of ``x``'s entries.
 
-    The ~40 array operations of :func:`erfc` are memory-bound on large arrays; on blocks of
-    32768 entries their work arrays stay in the processor's cache, which makes them about
-    2-3 times faster. (A loop over blocks, never over single entries.)
+    The ~40 array operations of :func:`erfc` are memory-bound on large arrays; on blocks
+    of 32768 entries their work arrays stay in the processor's cache, which makes them
+    about 2-3 times faster. (A loop over blocks, never over single entries.)
     """
     x = x if x.flags.c_contiguous else x.copy()      # (also keeps a 0-d array 0-d)
     out = np.empty_like(x)
@@ -93,17 +96,20 @@ def _float(x) -> np.ndarray:
 
 
 def erfc(x) -> np.ndarray:
-    """:math:`\\operatorname{erfc}(x) = 1 - \\operatorname{erf}(x)`, element-wise, relatively
-    accurate everywhere (also where it is tiny, :math:`x \\gg 1`). Shape and dtype of ``x``."""
+    """:math:`\\operatorname{erfc}(x) = 1 - \\operatorname{erf}(x)`, element-wise,
+    relatively accurate everywhere (also where it is tiny, :math:`x \\gg 1`).
+    Shape and dtype of ``x``."""
     return _blockwise(_erfc_block, _float(x))
 
 
 def erf(x) -> np.ndarray:
-    """:math:`\\operatorname{erf}(x) = \\frac{2}{\\sqrt\\pi}\\int_0^x e^{-t^2}dt`, element-wise.
+    """:math:`\\operatorname{erf}(x) = \\frac{2}{\\sqrt\\pi}\\int_0^x e^{-t^2}dt`,
+    element-wise.
 
     ``1 - erfc(|x|)`` loses relative accuracy near 0, so there
-    :math:`\\operatorname{erf}(x) = \\frac{2x}{\\sqrt\\pi}\\sum_n \\frac{(-x^2)^n}{n!(2n+1)}`
-    is summed instead (``|x| < 0.5``: 16 terms reach 1e-17). ``erf(-x) = -erf(x)``.
+    :math:`\\operatorname{erf}(x)`
+    :math:`= \\frac{2x}{\\sqrt\\pi}\\sum_n \\frac{(-x^2)^n}{n!(2n+1)}` is summed instead
+    (``|x| < 0.5``: 16 terms reach 1e-17). ``erf(-x) = -erf(x)``.
     """
     x = _float(x)
     a = np.abs(x)
@@ -125,7 +131,8 @@ def _norm_cdf_block(x: np.ndarray, out: np.ndarray) -> None:
 
 
 def norm_cdf(x) -> np.ndarray:
-    """:math:`\\Phi(x) = P(N(0,1) \\le x) = \\tfrac12\\operatorname{erfc}(-x/\\sqrt2)`."""
+    """:math:`\\Phi(x) = P(N(0,1) \\le x) = \\tfrac12\\operatorname{erfc}(-x/\\sqrt2)`.
+    """
     return _blockwise(_norm_cdf_block, _float(x))
 
 

@@ -2,16 +2,17 @@
 
 ``f(input, ...)`` returns :math:`y = f(x)` element-wise (shape and dtype of the input).
 ``f_backward(grad_output, <saved>, ...)`` returns
-:math:`\\partial L/\\partial x = \\partial L/\\partial y \\odot f'(x)` (the Jacobian of an
-element-wise map is diagonal, so the vector-Jacobian product is a product of arrays).
+:math:`\\partial L/\\partial x = \\partial L/\\partial y \\odot f'(x)` (the Jacobian of
+an element-wise map is diagonal, so the vector-Jacobian product is a product of
+arrays).
 ``<saved>`` is what the derivative is cheapest to compute from, named in the signature:
 the **output** for ReLU, sigmoid and tanh (:math:`\\sigma' = y(1-y)`,
 :math:`\\tanh' = 1-y^2`), the **input** elsewhere. GELU and SiLU need an intermediate of
-the forward pass as well; ``gelu_forward``/``silu_forward`` return it next to the output,
-so the backward pass never recomputes the forward.
+the forward pass as well; ``gelu_forward``/``silu_forward`` return it next to the
+output, so the backward pass never recomputes the forward.
 
-At the kinks the derivative follows torch: ``relu'(0) = 0``, ``leaky_relu'(0) = negative_slope``,
-``prelu'(0) = weight``, ``elu'(0) = alpha``.
+At the kinks the derivative follows torch: ``relu'(0) = 0``,
+``leaky_relu'(0) = negative_slope``, ``prelu'(0) = weight``, ``elu'(0) = alpha``.
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from nnlib._checks import as_array, check_choice, check_same_shape
 from nnlib.functional._special import erf, erfc, norm_cdf, norm_pdf
 
 __all__ = ["erf", "erfc",
-           "relu", "relu_backward", "sigmoid", "sigmoid_backward", "tanh", "tanh_backward",
+           "relu", "relu_backward", "sigmoid", "sigmoid_backward",
+           "tanh", "tanh_backward",
            "leaky_relu", "leaky_relu_backward", "prelu", "prelu_backward",
            "elu", "elu_backward", "gelu", "gelu_forward", "gelu_backward",
            "silu", "silu_forward", "silu_backward", "softplus", "softplus_backward"]
@@ -39,7 +41,7 @@ def _grad(grad_output, like: np.ndarray, where: str) -> np.ndarray:
     return g
 
 
-# --------------------------------------------------------------------------- ReLU family
+# -------------------------------------------------------------------------- ReLU family
 def relu(input) -> np.ndarray:
     """:math:`\\mathrm{ReLU}(x) = \\max(0, x)`."""
     x = as_array(input, "relu")
@@ -55,23 +57,27 @@ def relu_backward(grad_output, output) -> np.ndarray:
 
 
 def leaky_relu(input, negative_slope: float = 0.01) -> np.ndarray:
-    """:math:`x` for :math:`x > 0`, else :math:`\\alpha x` (:math:`\\alpha` = ``negative_slope``)."""
+    """:math:`x` for :math:`x > 0`, else :math:`\\alpha x`
+    (:math:`\\alpha` = ``negative_slope``)."""
     x = as_array(input, "leaky_relu")
     return np.where(x > 0, x, negative_slope * x).astype(x.dtype, copy=False)
 
 
 def leaky_relu_backward(grad_output, input, negative_slope: float = 0.01) -> np.ndarray:
-    """:math:`g` for :math:`x > 0`, else :math:`\\alpha g` (at 0: :math:`\\alpha`, as in torch)."""
+    """:math:`g` for :math:`x > 0`, else :math:`\\alpha g`
+    (at 0: :math:`\\alpha`, as in torch)."""
     x = as_array(input, "leaky_relu_backward")
     g = _grad(grad_output, x, "leaky_relu_backward")
     return np.where(x > 0, g, negative_slope * g).astype(x.dtype, copy=False)
 
 
 def _prelu_weight(x: np.ndarray, weight, where: str) -> np.ndarray:
-    """Reshape ``weight`` (1 or C values) so that it broadcasts along the channel dim 1."""
+    """Reshape ``weight`` (1 or C values) so that it broadcasts
+    along the channel dim 1."""
     w = as_array(weight, where)
     if w.ndim != 1:
-        raise ValueError(f"{where}: weight must be 1-D with 1 or C entries, got shape {w.shape}")
+        raise ValueError(f"{where}: weight must be 1-D with 1 or C entries, "
+                         f"got shape {w.shape}")
     if w.size == 1:
         return w.reshape(())
     channels = x.shape[1] if x.ndim >= 2 else 1
@@ -96,8 +102,9 @@ def prelu_backward(grad_output, input, weight):
     """Returns ``(grad_input, grad_weight)``:
 
     * :math:`\\partial L/\\partial x = g` for :math:`x > 0`, else :math:`a_c g`;
-    * :math:`\\partial L/\\partial a_c = \\sum g\\,x` over the elements of channel :math:`c`
-      with :math:`x \\le 0` (over all elements for one shared slope). Shape of ``weight``.
+    * :math:`\\partial L/\\partial a_c = \\sum g\\,x` over the elements of channel
+      :math:`c` with :math:`x \\le 0` (over all elements for one shared slope). Shape of
+      ``weight``.
     """
     x = as_array(input, "prelu_backward")
     g = _grad(grad_output, x, "prelu_backward")
@@ -114,27 +121,30 @@ def prelu_backward(grad_output, input, weight):
 
 
 def elu(input, alpha: float = 1.0) -> np.ndarray:
-    """:math:`x` for :math:`x > 0`, else :math:`\\alpha (e^x - 1)` (``expm1``: accurate near 0)."""
+    """:math:`x` for :math:`x > 0`, else :math:`\\alpha (e^x - 1)`
+    (``expm1``: accurate near 0)."""
     x = as_array(input, "elu")
     neg = alpha * np.expm1(np.minimum(x, 0))
     return np.where(x > 0, x, neg).astype(x.dtype, copy=False)
 
 
 def elu_backward(grad_output, input, output, alpha: float = 1.0) -> np.ndarray:
-    """:math:`g` for :math:`x > 0`, else :math:`g\\,\\alpha e^x = g\\,(y + \\alpha)`: the
-    input decides the branch, the output gives the derivative (at 0: :math:`\\alpha`)."""
+    """:math:`g` for :math:`x > 0`, else :math:`g\\,\\alpha e^x = g\\,(y + \\alpha)`:
+    the input decides the branch, the output gives the derivative
+    (at 0: :math:`\\alpha`)."""
     x = as_array(input, "elu_backward")
     y = as_array(output, "elu_backward")
     g = _grad(grad_output, x, "elu_backward")
     return np.where(x > 0, g, g * (y + alpha)).astype(x.dtype, copy=False)
 
 
-# --------------------------------------------------------------------------- smooth ones
+# -------------------------------------------------------------------------- smooth ones
 def sigmoid(input) -> np.ndarray:
     """:math:`\\sigma(x) = 1/(1 + e^{-x})`, without overflow for any x.
 
     With :math:`e = e^{-|x|} \\le 1`: :math:`\\sigma(x) = 1/(1+e)` for :math:`x \\ge 0`
-    and :math:`e/(1+e)` for :math:`x < 0` (the same number, the exponent never positive).
+    and :math:`e/(1+e)` for :math:`x < 0` (the same number, the exponent never
+    positive).
     """
     x = as_array(input, "sigmoid")
     e = np.exp(-np.abs(x))
@@ -142,8 +152,8 @@ def sigmoid(input) -> np.ndarray:
 
 
 def sigmoid_backward(grad_output, output) -> np.ndarray:
-    """:math:`\\sigma'(x) = \\sigma(x)(1 - \\sigma(x)) = y(1-y)` from the output :math:`y`
-    (at most 1/4, at x = 0)."""
+    """:math:`\\sigma'(x) = \\sigma(x)(1 - \\sigma(x)) = y(1-y)` from the output
+    :math:`y` (at most 1/4, at x = 0)."""
     y = as_array(output, "sigmoid_backward")
     g = _grad(grad_output, y, "sigmoid_backward")
     return g * y * (1.0 - y)
@@ -165,7 +175,8 @@ def tanh_backward(grad_output, output) -> np.ndarray:
 def gelu_forward(input, approximate: str = "none"):
     """GELU and the intermediate its derivative needs: returns ``(output, s)``.
 
-    * exact: :math:`y = x\\,\\Phi(x)`, :math:`s = \\Phi(x) = \\tfrac12\\operatorname{erfc}(-x/\\sqrt2)`;
+    * exact: :math:`y = x\\,\\Phi(x)`,
+      :math:`s = \\Phi(x) = \\tfrac12\\operatorname{erfc}(-x/\\sqrt2)`;
     * ``'tanh'``: :math:`y = \\tfrac12 x\\,(1 + \\tanh u) = x\\,\\sigma(2u)`,
       :math:`u = \\sqrt{2/\\pi}\\,(x + 0.044715 x^3)`, :math:`s = \\sigma(2u)`
       (:math:`1 + \\tanh u = 2\\sigma(2u)` has no cancellation for :math:`x \\ll 0`).
@@ -187,8 +198,10 @@ def gelu(input, approximate: str = "none") -> np.ndarray:
 def gelu_backward(grad_output, input, s, approximate: str = "none") -> np.ndarray:
     """From the input :math:`x` and the saved :math:`s` of :func:`gelu_forward`:
 
-    * exact: :math:`\\Phi(x) + x\\,\\varphi(x)`, :math:`\\varphi(x) = e^{-x^2/2}/\\sqrt{2\\pi}`;
-    * tanh: :math:`s + 2x\\,s(1-s)\\,u'(x)`, :math:`u' = \\sqrt{2/\\pi}(1 + 3\\cdot0.044715\\,x^2)`.
+    * exact: :math:`\\Phi(x) + x\\,\\varphi(x)`,
+      :math:`\\varphi(x) = e^{-x^2/2}/\\sqrt{2\\pi}`;
+    * tanh: :math:`s + 2x\\,s(1-s)\\,u'(x)`,
+      :math:`u' = \\sqrt{2/\\pi}(1 + 3\\cdot0.044715\\,x^2)`.
     """
     check_choice(approximate, ("none", "tanh"), "gelu_backward", "approximate")
     x = as_array(input, "gelu_backward")
@@ -216,24 +229,27 @@ def silu(input) -> np.ndarray:
 
 
 def silu_backward(grad_output, input, s) -> np.ndarray:
-    """:math:`\\frac{d}{dx} x\\sigma(x) = \\sigma(x)\\,(1 + x(1 - \\sigma(x)))`, with the
-    saved :math:`s = \\sigma(x)` of :func:`silu_forward`."""
+    """:math:`\\frac{d}{dx} x\\sigma(x) = \\sigma(x)\\,(1 + x(1 - \\sigma(x)))`,
+    with the saved :math:`s = \\sigma(x)` of :func:`silu_forward`."""
     x = as_array(input, "silu_backward")
     g = _grad(grad_output, x, "silu_backward")
     return g * s * (1.0 + x * (1.0 - s))
 
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
-    """:math:`\\frac1\\beta\\log(1 + e^{\\beta x})`; where :math:`\\beta x > \\text{threshold}`
-    it returns :math:`x` (torch's rule). ``logaddexp`` keeps it finite for any x."""
+    """:math:`\\frac1\\beta\\log(1 + e^{\\beta x})`;
+    where :math:`\\beta x > \\text{threshold}` it returns :math:`x` (torch's rule).
+    ``logaddexp`` keeps it finite for any x."""
     x = as_array(input, "softplus")
     bx = beta * x
-    return np.where(bx > threshold, x, np.logaddexp(0.0, bx) / beta).astype(x.dtype, copy=False)
+    smooth = np.logaddexp(0.0, bx) / beta
+    return np.where(bx > threshold, x, smooth).astype(x.dtype, copy=False)
 
 
 def softplus_backward(grad_output, input, beta: float = 1.0,
                       threshold: float = 20.0) -> np.ndarray:
-    """:math:`\\sigma(\\beta x)\\, g`, and :math:`g` where :math:`\\beta x > \\text{threshold}`."""
+    """:math:`\\sigma(\\beta x)\\, g`, and :math:`g` where
+    :math:`\\beta x > \\text{threshold}`."""
     x = as_array(input, "softplus_backward")
     g = _grad(grad_output, x, "softplus_backward")
     bx = beta * x

@@ -8,7 +8,8 @@ from nnlib._checks import check_last_dim, check_ndim
 __all__ = ["linear", "linear_backward"]
 
 
-def linear(input: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+def linear(input: np.ndarray, weight: np.ndarray,
+           bias: np.ndarray | None = None) -> np.ndarray:
     """:math:`y = x W^\\top + b`.
 
     Shapes: ``input`` (..., in), ``weight`` (out, in), ``bias`` (out,) -> (..., out).
@@ -25,14 +26,17 @@ def linear(input: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None
 
 def linear_backward(grad_output: np.ndarray, input: np.ndarray, weight: np.ndarray,
                     bias: np.ndarray | None = None, needs_input_grad: bool = True):
-    """Gradients of :func:`linear`; ``grad_output`` is :math:`G = \\partial L/\\partial y`, (..., out).
+    """Gradients of :func:`linear`; ``grad_output`` is
+    :math:`G = \\partial L/\\partial y`, (..., out).
 
     Returns ``(grad_input, grad_weight, grad_bias)``:
 
     * :math:`\\partial L/\\partial x = G W` — shape (..., in); ``None`` when
       ``needs_input_grad=False`` (the input is data, as for a network's first layer)
-    * :math:`\\partial L/\\partial W = G^\\top x` summed over the batch — shape (out, in)
-    * :math:`\\partial L/\\partial b = \\sum_{\\text{batch}} G` — shape (out,) (``None`` without bias)
+    * :math:`\\partial L/\\partial W = G^\\top x` summed over the batch —
+      shape (out, in)
+    * :math:`\\partial L/\\partial b = \\sum_{\\text{batch}} G` — shape (out,)
+      (``None`` without bias)
     """
     n_out, n_in = weight.shape
     if grad_output.shape != input.shape[:-1] + (n_out,):

@@ -1,9 +1,9 @@
 """Activation layers (torch's names, signatures and reprs).
 
 Each layer is a thin wrapper over its pair in :mod:`nnlib.functional.activations`:
-``forward`` computes the output and saves what the derivative needs (the output for ReLU,
-sigmoid and tanh; the input, and for GELU/SiLU an intermediate, elsewhere), ``backward``
-pops it and applies the derivative. Only :class:`PReLU` has a parameter.
+``forward`` computes the output and saves what the derivative needs (the output for
+ReLU, sigmoid and tanh; the input, and for GELU/SiLU an intermediate, elsewhere),
+``backward`` pops it and applies the derivative. Only :class:`PReLU` has a parameter.
 """
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from nnlib._checks import as_array, check_choice, check_dtype, check_positive_in
 from nnlib.modes import float_dtype, get_default_dtype
 from nnlib.nn.module import Module, Parameter
 
-__all__ = ["ReLU", "Sigmoid", "Tanh", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU", "Softplus"]
+__all__ = ["ReLU", "Sigmoid", "Tanh", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU",
+           "Softplus"]
 
 
 def _no_inplace(inplace, where):
@@ -68,7 +69,8 @@ class Tanh(Module):
 
 
 class LeakyReLU(Module):
-    """``LeakyReLU(negative_slope=0.01)``: :math:`x` for :math:`x>0`, else :math:`a x`."""
+    """``LeakyReLU(negative_slope=0.01)``:
+    :math:`x` for :math:`x>0`, else :math:`a x`."""
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
@@ -111,11 +113,13 @@ class ELU(Module):
 
 
 class GELU(Module):
-    """``GELU(approximate='none')``: :math:`x\\Phi(x)`; ``'tanh'``: the tanh approximation."""
+    """``GELU(approximate='none')``: :math:`x\\Phi(x)`;
+    ``'tanh'``: the tanh approximation."""
 
     def __init__(self, approximate: str = "none"):
         super().__init__()
-        self.approximate = check_choice(approximate, ("none", "tanh"), "GELU", "approximate")
+        self.approximate = check_choice(approximate, ("none", "tanh"), "GELU",
+                                        "approximate")
 
     def forward(self, input):
         x = as_array(input, "GELU")
@@ -150,7 +154,8 @@ class SiLU(Module):
 
 
 class Softplus(Module):
-    """``Softplus(beta=1.0, threshold=20.0)``: :math:`\\frac1\\beta\\log(1+e^{\\beta x})`."""
+    """``Softplus(beta=1.0, threshold=20.0)``:
+    :math:`\\frac1\\beta\\log(1+e^{\\beta x})`."""
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
         super().__init__()
@@ -171,15 +176,18 @@ class Softplus(Module):
 
 
 class PReLU(Module):
-    """``PReLU(num_parameters=1, init=0.25)``: :math:`x` for :math:`x>0`, else :math:`a_c x`.
+    """``PReLU(num_parameters=1, init=0.25)``:
+    :math:`x` for :math:`x>0`, else :math:`a_c x`.
 
-    Parameter ``weight`` of shape (num_parameters,), filled with ``init``; ``num_parameters``
-    is 1 (one shared slope) or the number of channels C (input (N, C, ...)).
+    Parameter ``weight`` of shape (num_parameters,), filled with ``init``;
+    ``num_parameters`` is 1 (one shared slope) or the number of channels C
+    (input (N, C, ...)).
     """
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, *, dtype=None):
         super().__init__()
-        self.num_parameters = check_positive_int(num_parameters, "PReLU", "num_parameters")
+        self.num_parameters = check_positive_int(num_parameters, "PReLU",
+                                                 "num_parameters")
         dtype = float_dtype(get_default_dtype() if dtype is None else dtype, "PReLU")
         self.weight = Parameter(np.full(self.num_parameters, init, dtype=dtype))
 

@@ -1,4 +1,6 @@
-"""Fully connected layers, and the two shape-only layers ``Identity`` and ``Flatten``."""
+"""Fully connected layers, and the two shape-only layers
+``Identity`` and ``Flatten``.
+"""
 from __future__ import annotations
 
 import math
@@ -41,13 +43,14 @@ class Linear(Module):
         check_last_dim(x, self.in_features, "Linear", "in_features")
         check_dtype(x, self.weight.dtype, "Linear")
         self.save_for_backward(x)
-        return F.linear(x, self.weight.data, None if self.bias is None else self.bias.data)
+        bias = None if self.bias is None else self.bias.data
+        return F.linear(x, self.weight.data, bias)
 
     def backward(self, grad_output, input_grad: bool = True):
         (x,) = self.pop_saved()
         bias = None if self.bias is None else self.bias.data
-        gx, gw, gb = F.linear_backward(np.asarray(grad_output), x, self.weight.data, bias,
-                                       needs_input_grad=input_grad)
+        gx, gw, gb = F.linear_backward(np.asarray(grad_output), x, self.weight.data,
+                                       bias, needs_input_grad=input_grad)
         self.weight.accumulate_grad(gw)
         if self.bias is not None:
             self.bias.accumulate_grad(gb)
@@ -71,7 +74,8 @@ class Identity(Module):
 
 
 class Flatten(Module):
-    """``Flatten(start_dim=1, end_dim=-1)``: merges dims ``start_dim..end_dim`` (torch's defaults)."""
+    """``Flatten(start_dim=1, end_dim=-1)``: merges dims ``start_dim..end_dim``
+    (torch's defaults)."""
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
         super().__init__()
@@ -79,11 +83,12 @@ class Flatten(Module):
 
     def forward(self, input):
         x = np.asarray(input)
-        nd = max(x.ndim, 1)  # a 0-d input is flattened as if it were 1-d (torch does the same)
+        # a 0-d input is flattened as if it were 1-d (torch does the same)
+        nd = max(x.ndim, 1)
         for name, d in (("start_dim", self.start_dim), ("end_dim", self.end_dim)):
             if not -nd <= d < nd:
-                raise ValueError(f"Flatten: {name}={d} is out of range [{-nd}, {nd - 1}] "
-                                 f"for an input of shape {x.shape}")
+                raise ValueError(f"Flatten: {name}={d} is out of range "
+                                 f"[{-nd}, {nd - 1}] for an input of shape {x.shape}")
         start = self.start_dim % nd
         end = self.end_dim % nd
         if start > end:

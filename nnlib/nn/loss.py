@@ -1,10 +1,10 @@
 """Loss modules (torch's names, constructor arguments and defaults).
 
-``loss = criterion(input, target)`` returns the value (a numpy scalar of the input's dtype,
-or an array for ``reduction='none'``); ``criterion.backward()`` returns
-:math:`\\partial L/\\partial\\,\\text{input}` — where the backward pass of a network starts
-(``grad_output`` defaults to :math:`\\partial L/\\partial L = 1`). The formulas live in
-:mod:`nnlib.functional.losses`; the target gets no gradient.
+``loss = criterion(input, target)`` returns the value (a numpy scalar of the input's
+dtype, or an array for ``reduction='none'``); ``criterion.backward()`` returns
+:math:`\\partial L/\\partial\\,\\text{input}` — where the backward pass of a network
+starts (``grad_output`` defaults to :math:`\\partial L/\\partial L = 1`). The formulas
+live in :mod:`nnlib.functional.losses`; the target gets no gradient.
 """
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ class _Loss(Module):
 
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        self.reduction = check_choice(reduction, _REDUCTIONS, type(self).__name__, "reduction")
+        self.reduction = check_choice(reduction, _REDUCTIONS, type(self).__name__,
+                                      "reduction")
 
     def extra_repr(self) -> str:
         return f"reduction='{self.reduction}'"
@@ -68,14 +69,16 @@ class HuberLoss(_Loss):
 
     def backward(self, grad_output=1.0):
         input, target = self.pop_saved()
-        return F.huber_loss_backward(grad_output, input, target, self.reduction, self.delta)
+        return F.huber_loss_backward(grad_output, input, target, self.reduction,
+                                     self.delta)
 
     def extra_repr(self) -> str:
         return f"reduction='{self.reduction}', delta={self.delta}"
 
 
 class _WeightedLoss(_Loss):
-    """A loss with an optional per-class ``weight`` buffer (in ``state_dict`` when given)."""
+    """A loss with an optional per-class ``weight`` buffer
+    (in ``state_dict`` when given)."""
 
     def __init__(self, weight=None, reduction: str = "mean"):
         super().__init__(reduction)
@@ -84,7 +87,8 @@ class _WeightedLoss(_Loss):
 
 
 class BCELoss(_WeightedLoss):
-    """``BCELoss(weight=None, reduction='mean')``: binary cross-entropy on probabilities."""
+    """``BCELoss(weight=None, reduction='mean')``:
+    binary cross-entropy on probabilities."""
 
     def forward(self, input, target):
         self.save_for_backward(input, target)
@@ -97,8 +101,8 @@ class BCELoss(_WeightedLoss):
 
 
 class BCEWithLogitsLoss(_WeightedLoss):
-    """``BCEWithLogitsLoss(weight=None, reduction='mean', pos_weight=None)``: sigmoid + BCE
-    in one stable formula."""
+    """``BCEWithLogitsLoss(weight=None, reduction='mean', pos_weight=None)``:
+    sigmoid + BCE in one stable formula."""
 
     def __init__(self, weight=None, reduction: str = "mean", pos_weight=None):
         super().__init__(weight, reduction)
@@ -107,8 +111,8 @@ class BCEWithLogitsLoss(_WeightedLoss):
 
     def forward(self, input, target):
         self.save_for_backward(input, target)
-        return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,
-                                                  self.pos_weight)
+        return F.binary_cross_entropy_with_logits(input, target, self.weight,
+                                                  self.reduction, self.pos_weight)
 
     def backward(self, grad_output=1.0):
         input, target = self.pop_saved()
@@ -151,12 +155,14 @@ class CrossEntropyLoss(_WeightedLoss):
                                            "label_smoothing", low=0.0, high=1.0)
 
     def forward(self, input, target):
-        loss, probs = F.cross_entropy_forward(input, target, self.weight, self.ignore_index,
-                                              self.reduction, self.label_smoothing)
+        loss, probs = F.cross_entropy_forward(input, target, self.weight,
+                                              self.ignore_index, self.reduction,
+                                              self.label_smoothing)
         self.save_for_backward(probs, np.asarray(target))
         return loss
 
     def backward(self, grad_output=1.0):
         probs, target = self.pop_saved()
         return F.cross_entropy_backward(grad_output, probs, target, self.weight,
-                                        self.ignore_index, self.reduction, self.label_smoothing)
+                                        self.ignore_index, self.reduction,
+                                        self.label_smoothing)

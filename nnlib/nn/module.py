@@ -5,11 +5,12 @@ autograd: an explicit ``backward``.
 
 * ``forward(*inputs)`` computes the output and **saves** what its backward will need
   with ``self.save_for_backward(...)`` — once per call, on a stack.
-* ``backward(*grad_outputs)`` takes one gradient per output (:math:`\\partial L/\\partial y`,
-  the output's shape; ``None`` for an output that did not reach the loss), **pops** the
-  state of the latest forward call that has not been backpropagated yet, **adds**
-  :math:`\\partial L/\\partial \\theta` into every parameter's ``.grad`` and returns
-  :math:`\\partial L/\\partial x` (a tuple when the forward took several arrays).
+* ``backward(*grad_outputs)`` takes one gradient per output
+  (:math:`\\partial L/\\partial y`, the output's shape; ``None`` for an output that did
+  not reach the loss), **pops** the state of the latest forward call that has not been
+  backpropagated yet, **adds** :math:`\\partial L/\\partial \\theta` into every
+  parameter's ``.grad`` and returns :math:`\\partial L/\\partial x` (a tuple when the
+  forward took several arrays).
 
 A module called k times before backward (a shared layer, an RNN cell unrolled over time)
 therefore takes k backward calls in reverse order, and its parameter gradients are the
@@ -27,7 +28,8 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict"]
 
 
 class Parameter:
-    """A trainable array: ``.data`` (the values) and ``.grad`` (``None`` until a backward pass).
+    """A trainable array: ``.data`` (the values) and ``.grad``
+    (``None`` until a backward pass).
 
     ``grad`` has the shape and dtype of ``data``; backward passes *accumulate* into it,
     ``zero_grad`` resets it to ``None`` (torch's default ``set_to_none=True``).
@@ -61,11 +63,12 @@ class Parameter:
         return self.data.size
 
     def accumulate_grad(self, grad: np.ndarray) -> None:
-        """``grad += g`` (creates ``grad`` on the first call). Raises on a shape mismatch."""
+        """``grad += g`` (creates ``grad`` on the first call).
+        Raises on a shape mismatch."""
         grad = np.asarray(grad)
         if grad.shape != self.data.shape:
-            raise ValueError(f"Parameter: gradient of shape {grad.shape} does not match "
-                             f"the parameter's shape {self.data.shape}")
+            raise ValueError(f"Parameter: gradient of shape {grad.shape} does not "
+                             f"match the parameter's shape {self.data.shape}")
         if self.grad is None:
             self.grad = grad.astype(self.data.dtype, copy=True)
         else:
@@ -83,8 +86,9 @@ class Module:
 
     Attributes that are :class:`Parameter` or :class:`Module` instances are registered
     automatically (as in torch); arrays become part of the state through
-    :meth:`register_buffer`. That gives ``parameters()``, ``buffers()``, ``state_dict()``,
-    ``zero_grad()``, ``train()``/``eval()`` and ``to(dtype)`` for free.
+    :meth:`register_buffer`. That gives ``parameters()``, ``buffers()``,
+    ``state_dict()``, ``zero_grad()``, ``train()``/``eval()`` and ``to(dtype)``
+    for free.
     """
 
     def __init__(self):
@@ -99,27 +103,28 @@ class Module:
     def __setattr__(self, name, value):
         where = type(self).__name__
         if "_parameters" not in self.__dict__:
-            raise RuntimeError(f"{where}: call super().__init__() before assigning attributes")
+            raise RuntimeError(f"{where}: call super().__init__() before assigning "
+                               f"attributes")
         if isinstance(value, Parameter):
             self._forget(name)
             self._parameters[name] = value
         elif name in self._parameters:
             if value is not None:
-                raise TypeError(f"{where}: cannot assign {type(value).__name__} as parameter "
-                                f"'{name}' (Parameter or None expected)")
+                raise TypeError(f"{where}: cannot assign {type(value).__name__} as "
+                                f"parameter '{name}' (Parameter or None expected)")
             self._parameters[name] = None
         elif isinstance(value, Module):
             self._forget(name)
             self._modules[name] = value
         elif name in self._modules:
             if value is not None:
-                raise TypeError(f"{where}: cannot assign {type(value).__name__} as child "
-                                f"module '{name}' (Module or None expected)")
+                raise TypeError(f"{where}: cannot assign {type(value).__name__} as "
+                                f"child module '{name}' (Module or None expected)")
             self._modules[name] = None
         elif name in self._buffers:           # a buffer stays a buffer when reassigned
             if value is not None and not isinstance(value, np.ndarray):
-                raise TypeError(f"{where}: cannot assign {type(value).__name__} as buffer "
-                                f"'{name}' (numpy array or None expected)")
+                raise TypeError(f"{where}: cannot assign {type(value).__name__} as "
+                                f"buffer '{name}' (numpy array or None expected)")
             self._buffers[name] = value
         object.__setattr__(self, name, value)
 
@@ -129,10 +134,12 @@ class Module:
         self._non_persistent_buffers.discard(name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        """Register ``param`` under ``name``; ``None`` marks an absent parameter (``bias=False``)."""
+        """Register ``param`` under ``name``; ``None`` marks an absent parameter
+        (``bias=False``)."""
+        where = f"{type(self).__name__}.register_parameter"
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"{type(self).__name__}.register_parameter: '{name}' must be a "
-                            f"Parameter or None, got {type(param).__name__}")
+            raise TypeError(f"{where}: '{name}' must be a Parameter or None, "
+                            f"got {type(param).__name__}")
         self._forget(name)
         self._parameters[name] = param
         object.__setattr__(self, name, param)
@@ -146,8 +153,8 @@ class Module:
         """
         where = f"{type(self).__name__}.register_buffer"
         if not isinstance(name, str) or not name or "." in name:
-            raise KeyError(f"{where}: buffer name must be a non-empty string without '.', "
-                           f"got {name!r}")
+            raise KeyError(f"{where}: buffer name must be a non-empty string "
+                           f"without '.', got {name!r}")
         if hasattr(self, name) and name not in self._buffers:
             raise KeyError(f"{where}: attribute '{name}' already exists")
         if tensor is not None and not isinstance(tensor, np.ndarray):
@@ -159,7 +166,7 @@ class Module:
             self._non_persistent_buffers.add(name)
         object.__setattr__(self, name, tensor)
 
-    # -- the computation -----------------------------------------------------------------
+    # -- the computation ---------------------------------------------------------------
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} does not implement forward")
 
@@ -181,9 +188,9 @@ class Module:
         """The values saved by the latest forward call not yet backpropagated (LIFO)."""
         if not self._saved:
             raise RuntimeError(
-                f"{type(self).__name__}.backward: no forward call is waiting for its backward "
-                f"(backward was called before forward, more often than forward, or after a "
-                f"forward inside nnlib.no_grad())")
+                f"{type(self).__name__}.backward: no forward call is waiting for its "
+                f"backward (backward was called before forward, more often than "
+                f"forward, or after a forward inside nnlib.no_grad())")
         return self._saved.pop()
 
     @property
@@ -191,7 +198,7 @@ class Module:
         """How many forward calls still wait for their backward."""
         return len(self._saved)
 
-    # -- traversal -------------------------------------------------------------------------
+    # -- traversal ---------------------------------------------------------------------
     def named_children(self):
         for name, m in self._modules.items():
             if m is not None:
@@ -229,7 +236,8 @@ class Module:
                     yield (f"{mname}.{name}" if mname else name), value
 
     def named_parameters(self, prefix: str = "", recurse: bool = True):
-        """``(name, Parameter)`` pairs in torch's order; a shared parameter is listed once."""
+        """``(name, Parameter)`` pairs in torch's order;
+        a shared parameter is listed once."""
         yield from self._named_members("_parameters", prefix, recurse)
 
     def parameters(self, recurse: bool = True):
@@ -237,7 +245,8 @@ class Module:
             yield p
 
     def named_buffers(self, prefix: str = "", recurse: bool = True):
-        """``(name, array)`` pairs of the buffers (``None`` ones skipped), torch's order."""
+        """``(name, array)`` pairs of the buffers (``None`` ones skipped),
+        torch's order."""
         yield from self._named_members("_buffers", prefix, recurse)
 
     def buffers(self, recurse: bool = True):
@@ -248,7 +257,7 @@ class Module:
         """Total number of trainable scalars."""
         return sum(p.size for p in self.parameters())
 
-    # -- state ------------------------------------------------------------------------------
+    # -- state -------------------------------------------------------------------------
     def zero_grad(self) -> None:
         """Set every parameter's ``grad`` to ``None``."""
         for p in self.parameters():
@@ -257,7 +266,8 @@ class Module:
     def train(self, mode: bool = True):
         """Switch to training mode (Dropout drops, BatchNorm uses batch statistics)."""
         if not isinstance(mode, bool):
-            raise ValueError(f"{type(self).__name__}.train: mode must be a bool, got {mode!r}")
+            raise ValueError(f"{type(self).__name__}.train: mode must be a bool, "
+                             f"got {mode!r}")
         for m in self.modules():
             object.__setattr__(m, "training", mode)
         return self
@@ -267,9 +277,9 @@ class Module:
         return self.train(False)
 
     def _state_items(self, prefix: str = ""):
-        """``(key, module, local_name, kind)`` for every state_dict entry, in torch's order:
-        each module's parameters, then its persistent buffers, then its children (a module
-        used twice appears under both names, as in torch)."""
+        """``(key, module, local_name, kind)`` for every state_dict entry, in torch's
+        order: each module's parameters, then its persistent buffers, then its children
+        (a module used twice appears under both names, as in torch)."""
         for name, p in self._parameters.items():
             if p is not None:
                 yield prefix + name, self, name, "parameter"
@@ -280,26 +290,30 @@ class Module:
             yield from child._state_items(f"{prefix}{cname}.")
 
     def state_dict(self) -> "OrderedDict[str, np.ndarray]":
-        """Copies of all parameters and persistent buffers, keyed like torch (``'0.weight'``)."""
+        """Copies of all parameters and persistent buffers, keyed like torch
+        (``'0.weight'``)."""
         state = OrderedDict()
         for key, m, name, kind in self._state_items():
-            value = m._parameters[name].data if kind == "parameter" else m._buffers[name]
+            value = (m._parameters[name].data if kind == "parameter"
+                     else m._buffers[name])
             state[key] = np.array(value, copy=True)
         return state
 
     def load_state_dict(self, state_dict, strict: bool = True):
-        """Copy arrays (or torch tensors) into the parameters and buffers, as torch does.
+        """Copy arrays (or torch tensors) into the parameters and buffers,
+        as torch does.
 
         Values are cast to the dtype of the parameter/buffer they replace. With
-        ``strict=True`` missing or unexpected keys raise ``RuntimeError``; a shape mismatch
-        always does. Returns ``(missing_keys, unexpected_keys)``.
+        ``strict=True`` missing or unexpected keys raise ``RuntimeError``; a shape
+        mismatch always does. Returns ``(missing_keys, unexpected_keys)``.
         """
         own = {key: (m, name, kind) for key, m, name, kind in self._state_items()}
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         errors = []
         if strict and missing:
-            errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing))
+            errors.append("Missing key(s) in state_dict: "
+                          + ", ".join(f'"{k}"' for k in missing))
         if strict and unexpected:
             errors.append("Unexpected key(s) in state_dict: "
                           + ", ".join(f'"{k}"' for k in unexpected))
@@ -308,16 +322,17 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            arr = value.detach().cpu().numpy() if hasattr(value, "detach") else np.asarray(value)
+            arr = (value.detach().cpu().numpy() if hasattr(value, "detach")
+                   else np.asarray(value))
             old = m._parameters[name].data if kind == "parameter" else m._buffers[name]
             if arr.shape != old.shape:
                 errors.append(f"size mismatch for {key}: copying an array with shape "
-                              f"{arr.shape} from the checkpoint, the shape in the current "
-                              f"model is {old.shape}")
+                              f"{arr.shape} from the checkpoint, the shape in the "
+                              f"current model is {old.shape}")
             updates.append((m, name, kind, arr.astype(old.dtype, copy=True)))
         if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                               + "\n\t".join(errors))
+            raise RuntimeError(f"Error(s) in loading state_dict for "
+                               f"{type(self).__name__}:\n\t" + "\n\t".join(errors))
         for m, name, kind, arr in updates:
             if kind == "parameter":
                 m._parameters[name].data = arr
@@ -341,7 +356,7 @@ class Module:
                     setattr(m, name, b.astype(dt))
         return self
 
-    # -- printing -----------------------------------------------------------------------------
+    # -- printing ----------------------------------------------------------------------
     def extra_repr(self) -> str:
         return ""
 
@@ -358,7 +373,8 @@ class Sequential(Module):
     """Modules applied one after another; ``backward`` runs them in reverse order.
 
     ``forward``: :math:`y = f_n(\\dots f_2(f_1(x)))`.
-    ``backward``: :math:`g \\leftarrow f_k.\\text{backward}(g)` for :math:`k = n, \\dots, 1`.
+    ``backward``: :math:`g \\leftarrow f_k.\\text{backward}(g)`
+    for :math:`k = n, \\dots, 1`.
     ``backward(g, input_grad=False)`` skips :math:`\\partial L/\\partial x` of the first
     layer where it can (e.g. a first ``Linear`` skips one matrix product), as torch does
     for data that does not require a gradient; it then returns ``None``.
@@ -368,7 +384,8 @@ class Sequential(Module):
         super().__init__()
         for i, m in enumerate(modules):
             if not isinstance(m, Module):
-                raise TypeError(f"Sequential: argument {i} is {type(m).__name__}, not a Module")
+                raise TypeError(f"Sequential: argument {i} is {type(m).__name__}, "
+                                f"not a Module")
             setattr(self, str(i), m)
 
     def __len__(self) -> int:
@@ -378,7 +395,8 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def __getitem__(self, idx):
-        if isinstance(idx, slice):  # keeps the original names ('1', '2', ...) like torch
+        if isinstance(idx, slice):
+            # keeps the original names ('1', '2', ...) like torch
             out = Sequential()
             for name, m in list(self._modules.items())[idx]:
                 setattr(out, name, m)
@@ -388,7 +406,8 @@ class Sequential(Module):
     def append(self, module: Module) -> "Sequential":
         """Add ``module`` at the end (named by its position, as in torch)."""
         if not isinstance(module, Module):
-            raise TypeError(f"Sequential.append: expected a Module, got {type(module).__name__}")
+            raise TypeError(f"Sequential.append: expected a Module, "
+                            f"got {type(module).__name__}")
         setattr(self, str(len(self)), module)
         return self
 
@@ -432,7 +451,8 @@ class ModuleList(Module):
 
     def _check(self, module, where):
         if not isinstance(module, Module):
-            raise TypeError(f"ModuleList.{where}: expected a Module, got {type(module).__name__}")
+            raise TypeError(f"ModuleList.{where}: expected a Module, "
+                            f"got {type(module).__name__}")
         return module
 
     def __len__(self) -> int:
@@ -482,7 +502,8 @@ class ModuleDict(Module):
 
     def __setitem__(self, key: str, module: Module) -> None:
         if not isinstance(key, str) or not key or "." in key:
-            raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', got {key!r}")
+            raise KeyError(f"ModuleDict: keys must be non-empty strings without '.', "
+                           f"got {key!r}")
         if not isinstance(module, Module):
             raise TypeError(f"ModuleDict: expected a Module for key {key!r}, "
                             f"got {type(module).__name__}")

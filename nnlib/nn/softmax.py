@@ -1,4 +1,5 @@
-"""``Softmax(dim)`` and ``LogSoftmax(dim)``: wrappers over :mod:`nnlib.functional.softmax`.
+"""``Softmax(dim)`` and ``LogSoftmax(dim)``:
+wrappers over :mod:`nnlib.functional.softmax`.
 
 Both save their **output**: the backward pass of softmax needs :math:`s` itself, that of
 log-softmax :math:`s = e^{\\text{output}}`.
@@ -20,7 +21,8 @@ def _check_dim(dim, where: str) -> int:
 
 
 class Softmax(Module):
-    """``Softmax(dim)``: :math:`y = \\operatorname{softmax}(x)` along ``dim`` (sums to 1 there).
+    """``Softmax(dim)``: :math:`y = \\operatorname{softmax}(x)` along ``dim``
+    (sums to 1 there).
 
     Input: any shape; output: the same shape.
     """
@@ -43,7 +45,8 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """``LogSoftmax(dim)``: :math:`y = x - \\operatorname{logsumexp}(x)` along ``dim``."""
+    """``LogSoftmax(dim)``: :math:`y = x - \\operatorname{logsumexp}(x)`
+    along ``dim``."""
 
     def __init__(self, dim: int):
         super().__init__()
