@@ -17,8 +17,9 @@ _HERE = Path(__file__).resolve().parent
 
 
 def load_digits(dtype=np.float64):
-    """The 8×8 digits: returns ``X`` of shape (1797, 64) (pixel values 0..16, rows of the
-    image one after another; ``X[i].reshape(8, 8)`` is the picture) and ``y`` of shape
-    (1797,) with the digit 0..9 (int64). Always the same order; shuffle it yourself."""
+    """The 8×8 digits: returns ``X`` of shape (1797, 64) (pixel values 0..16, the
+    image's rows one after another; ``X[i].reshape(8, 8)`` is the picture) and ``y`` of
+    shape (1797,) with the digit 0..9 (int64). Always the same order: shuffle it
+    yourself."""
     data = np.loadtxt(_HERE / "digits.csv.gz", delimiter=",")
     return data[:, :64].astype(dtype), data[:, 64].astype(np.int64)
