@@ -6,5 +6,7 @@ never imports torch.
 """
 from nnlib import autograd, bench, data, display, functional, gradcheck, init, nn, optim, random, utils  # noqa: F401
 from nnlib.random import manual_seed  # noqa: F401
+from nnlib.modes import (  # noqa: F401
+    enable_grad, get_default_dtype, is_grad_enabled, no_grad, set_default_dtype)
 
 __version__ = "0.1.0"

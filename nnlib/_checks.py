@@ -9,16 +9,31 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnlib.modes import get_default_dtype
+
 
 def as_array(x, where: str) -> np.ndarray:
-    """Return ``x`` as a floating numpy array (ints become float64)."""
+    """Return ``x`` as a floating numpy array.
+
+    Floating arrays are returned as they are (their dtype is kept); lists, numbers and
+    integer or boolean arrays become arrays of the default dtype (float64 unless
+    :func:`nnlib.set_default_dtype` changed it).
+    """
     if isinstance(x, (list, tuple, int, float)) or np.isscalar(x):
-        x = np.asarray(x, dtype=np.float64)
+        x = np.asarray(x)
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{where}: expected a numpy array, got {type(x).__name__}")
     if not np.issubdtype(x.dtype, np.floating):
-        x = x.astype(np.float64)
+        x = x.astype(get_default_dtype())
     return x
+
+
+def check_dtype(x: np.ndarray, dtype, where: str) -> None:
+    """Raise ``TypeError`` unless ``x`` has the layer's dtype (torch refuses to mix them)."""
+    if x.dtype != dtype:
+        raise TypeError(f"{where}: input has dtype {x.dtype} but the layer's parameters are "
+                        f"{np.dtype(dtype)}; convert one of them (x.astype(...) or "
+                        f"layer.to(...))")
 
 
 def check_ndim(x: np.ndarray, ndims, where: str, layout: str = "") -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlib._checks import as_array
+from nnlib.modes import no_grad
 from nnlib.random import get_rng
 
 __all__ = ["numerical_grad", "rel_error", "check_module", "check_function"]
@@ -80,8 +81,9 @@ def check_module(module, input, eps: float = 1e-6, rng=None) -> dict:
     random :math:`R` (so :math:`\\partial L/\\partial y = R`: one backward call checks the whole
     Jacobian in a random direction). Keys: ``'input'`` and every name of
     ``module.named_parameters()`` (``'0.weight'``, ...). The parameters' existing ``.grad`` are
-    restored afterwards and their values are unchanged. Use float64 and a deterministic module
-    (no Dropout in training mode).
+    restored afterwards and their values are unchanged. The finite-difference evaluations
+    run under :func:`nnlib.no_grad` (they save nothing). Use float64 and a deterministic
+    module (no Dropout in training mode).
     """
     x = np.array(as_array(input, "check_module"), dtype=np.float64, copy=True)
     rng = get_rng(rng)
@@ -97,6 +99,7 @@ def check_module(module, input, eps: float = 1e-6, rng=None) -> dict:
     for name, p in params:
         analytic[name] = np.zeros_like(p.data) if p.grad is None else p.grad.copy()
 
+    @no_grad()
     def loss_of_input(z):
         return float(np.sum(np.asarray(module(z)) * R))
 
@@ -104,6 +107,7 @@ def check_module(module, input, eps: float = 1e-6, rng=None) -> dict:
     for (name, p), old_grad in zip(params, saved_grads):
         original = p.data.copy()
 
+        @no_grad()
         def loss_of_param(w, p=p):
             p.data = w
             return float(np.sum(np.asarray(module(x)) * R))
@@ -112,13 +116,14 @@ def check_module(module, input, eps: float = 1e-6, rng=None) -> dict:
         p.data = original
         errors[name] = rel_error(analytic[name], num)
         p.grad = old_grad
-    module(x)  # leave the module's saved context consistent with its parameters
     return errors
 
 
 def check_function(f, f_backward, *args, eps: float = 1e-6, rng=None, **kwargs) -> list:
     """Compare a functional pair ``f(*args, **kwargs)`` / ``f_backward(R, *args, **kwargs)``.
 
+    Where the backward takes the output or a saved intermediate, pass a closure, e.g.
+    ``check_function(F.sigmoid, lambda g, x: F.sigmoid_backward(g, F.sigmoid(x)), x)``.
     ``f_backward`` returns the gradient w.r.t. ``args[0]`` or a tuple whose k-th entry is the
     gradient w.r.t. ``args[k]`` (``None`` entries are skipped). Returns the list of relative
     errors against finite differences of :math:`L = \\sum f(\\dots) \\odot R`, in that order.

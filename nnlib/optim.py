@@ -16,8 +16,10 @@ import math
 
 import numpy as np
 
+import copy
+
 from nnlib._checks import check_range
-from nnlib.nn.module import Parameter
+from nnlib.nn.module import Module, Parameter
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW"]
 
@@ -28,14 +30,20 @@ def _with_weight_decay(grad: np.ndarray, param: np.ndarray, weight_decay: float)
     return grad + weight_decay * param if weight_decay != 0 else grad
 
 
-def _ema_(state: dict, key: str, value: np.ndarray, beta: float) -> np.ndarray:
-    """Exponential moving average in ``state[key]`` (zeros at first):
-    :math:`s \\leftarrow \\beta s + (1-\\beta)\\,x`. Returns the updated buffer."""
+def _ema_(avg: np.ndarray, value: np.ndarray, beta: float, tmp: np.ndarray) -> None:
+    """Exponential moving average in place, as torch's ``lerp_``:
+    :math:`s \\leftarrow s + (1-\\beta)(x - s) = \\beta s + (1-\\beta)\\,x`
+    (``tmp`` is scratch space of the same shape)."""
+    np.subtract(value, avg, out=tmp)
+    tmp *= 1 - beta
+    avg += tmp
+
+
+def _zeros_state(state: dict, key: str, param: Parameter) -> np.ndarray:
+    """``state[key]``, created as zeros of the parameter's shape on the first step."""
     buf = state.get(key)
     if buf is None:
-        buf = state[key] = np.zeros_like(value)
-    buf *= beta
-    buf += (1 - beta) * value
+        buf = state[key] = np.zeros_like(param.data)
     return buf
 
 
@@ -54,22 +62,25 @@ def _check_betas(betas, where: str):
 
 
 class Optimizer:
-    """Base class: parameter groups, per-parameter state, ``step()`` and ``zero_grad()``.
+    """Base class: parameter groups, per-parameter state, ``step()``, ``zero_grad()`` and
+    checkpoints (``state_dict()`` / ``load_state_dict()``).
 
-    ``params`` is an iterable of :class:`~nnlib.nn.Parameter` or of dicts
-    ``{"params": [...], "lr": ..., ...}`` (a group's own values override ``defaults``),
-    exactly as in ``torch.optim``. ``state[p]`` holds the buffers of parameter ``p``
-    under torch's keys (``"momentum_buffer"``, ``"exp_avg"``, ``"exp_avg_sq"``, ...).
+    ``params`` is an iterable of :class:`~nnlib.nn.Parameter` (e.g. ``model.parameters()``)
+    or of dicts ``{"params": [...], "lr": ..., ...}`` (a group's own values override
+    ``defaults``), exactly as in ``torch.optim``. ``state[p]`` holds the buffers of parameter
+    ``p`` under torch's keys (``"momentum_buffer"``, ``"exp_avg"``, ``"exp_avg_sq"``, ...).
     """
 
     def __init__(self, params, defaults: dict):
         name = type(self).__name__
-        if isinstance(params, (Parameter, np.ndarray)):
+        if isinstance(params, (Parameter, np.ndarray, Module)):
+            hint = " (pass model.parameters())" if isinstance(params, Module) else ""
             raise TypeError(f"{name}: params must be an iterable of Parameters or dicts, "
-                            f"got a single {type(params).__name__}")
+                            f"got a single {type(params).__name__}{hint}")
         self.defaults = dict(defaults)
         self.state: dict = {}
         self.param_groups: list[dict] = []
+        self._scratch: dict = {}            # work arrays of the in-place updates (not state)
         groups = list(params)
         if not groups:
             raise ValueError(f"{name}: optimizer got an empty parameter list")
@@ -82,7 +93,8 @@ class Optimizer:
         """Add a group: its ``"params"`` plus any hyper-parameters that differ from the defaults."""
         name = type(self).__name__
         if not isinstance(param_group, dict):
-            raise TypeError(f"{name}: a parameter group must be a dict, got {type(param_group).__name__}")
+            raise TypeError(f"{name}: a parameter group must be a dict, "
+                            f"got {type(param_group).__name__}")
         group = dict(param_group)
         params = group.get("params")
         if params is None:
@@ -90,7 +102,9 @@ class Optimizer:
         params = [params] if isinstance(params, Parameter) else list(params)
         for p in params:
             if not isinstance(p, Parameter):
-                raise TypeError(f"{name}: can only optimize Parameters, got {type(p).__name__}")
+                hint = " (pass model.parameters())" if isinstance(p, Module) else ""
+                raise TypeError(f"{name}: can only optimize Parameters, "
+                                f"got {type(p).__name__}{hint}")
         if len({id(p) for p in params}) != len(params):
             raise ValueError(f"{name}: a parameter group contains the same parameter twice")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
@@ -106,7 +120,8 @@ class Optimizer:
         """Check a group's hyper-parameters (subclasses extend it); raise ``ValueError``."""
         where = type(self).__name__
         check_range(group["lr"], where, "lr", low=0.0)
-        for key in ("weight_decay", "momentum", "eps", "lr_decay", "initial_accumulator_value", "alpha"):
+        for key in ("weight_decay", "momentum", "eps", "lr_decay", "initial_accumulator_value",
+                    "alpha"):
             if key in group:
                 check_range(group[key], where, key, low=0.0)
 
@@ -123,12 +138,62 @@ class Optimizer:
                 if p.grad is None:
                     continue
                 if p.grad.shape != p.data.shape:
-                    raise ValueError(f"{type(self).__name__}.step: gradient of shape {p.grad.shape} "
-                                     f"does not match the parameter's shape {p.data.shape}")
+                    raise ValueError(f"{type(self).__name__}.step: gradient of shape "
+                                     f"{p.grad.shape} does not match the parameter's shape "
+                                     f"{p.data.shape}")
                 self._update(p, p.grad, self.state.setdefault(p, {}), group)
 
     def _update(self, param: Parameter, grad: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")
+
+    def _tmp(self, param: Parameter) -> np.ndarray:
+        """A work array of ``param``'s shape and dtype, allocated once and reused."""
+        tmp = self._scratch.get(id(param))
+        if tmp is None or tmp.shape != param.shape or tmp.dtype != param.dtype:
+            tmp = self._scratch[id(param)] = np.empty_like(param.data)
+        return tmp
+
+    # -- checkpoints ---------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """A copy of the optimizer's state in torch's layout.
+
+        ``{"state": {i: {key: array or number}}, "param_groups": [{..., "params": [i, ...]}]}``
+        where ``i`` numbers the parameters across all groups in order.
+        """
+        index = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {index[id(p)]: {k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v
+                                for k, v in st.items()}
+                 for p, st in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore a :meth:`state_dict` (also one of the matching ``torch.optim`` optimizer):
+        hyper-parameters and per-parameter buffers; training then continues exactly."""
+        where = f"{type(self).__name__}.load_state_dict"
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{where}: the saved state has {len(saved_groups)} parameter "
+                             f"group(s), the optimizer has {len(self.param_groups)}")
+        params = {}
+        for group, saved in zip(self.param_groups, saved_groups):
+            if len(group["params"]) != len(saved["params"]):
+                raise ValueError(f"{where}: a saved parameter group has {len(saved['params'])} "
+                                 f"parameters, the optimizer's has {len(group['params'])}")
+            params.update(zip(saved["params"], group["params"]))
+        self.state = {}
+        for i, st in state_dict["state"].items():
+            p = params[int(i)]
+            self.state[p] = {k: _restore(v, p, k, where) for k, v in st.items()}
+        for group, saved in zip(self.param_groups, saved_groups):
+            for key, value in saved.items():
+                if key != "params":
+                    group[key] = copy.deepcopy(value)
+            self._validate(group)
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -136,6 +201,22 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join(lines + [")"])
+
+
+def _restore(value, param: Parameter, key: str, where: str):
+    """One saved state entry as nnlib keeps it: arrays in the parameter's dtype, the step
+    counter as an int (torch saves tensors: they are converted)."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    if key == "step":
+        return int(np.asarray(value))
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        return arr.item()
+    if arr.shape != param.shape:
+        raise ValueError(f"{where}: saved '{key}' has shape {arr.shape}, the parameter "
+                         f"{param.shape}")
+    return arr.astype(param.dtype, copy=True)
 
 
 class SGD(Optimizer):
@@ -229,15 +310,20 @@ class RMSprop(Optimizer):
     def _update(self, param, grad, state, group):
         _step_count(state)
         g = _with_weight_decay(grad, param.data, group["weight_decay"])
-        alpha = group["alpha"]
-        v = _ema_(state, "square_avg", g * g, alpha)
+        alpha, tmp = group["alpha"], self._tmp(param)
+        v = _zeros_state(state, "square_avg", param)
+        v *= alpha                                   # v <- alpha v + (1 - alpha) g^2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - alpha
+        v += tmp
         if group["centered"]:
-            mean = _ema_(state, "grad_avg", g, alpha)
+            mean = _zeros_state(state, "grad_avg", param)
+            _ema_(mean, g, alpha, tmp)
             denom = np.sqrt(v - mean * mean) + group["eps"]
         else:
             denom = np.sqrt(v) + group["eps"]
         if group["momentum"] > 0:
-            buf = state.setdefault("momentum_buffer", np.zeros_like(param.data))
+            buf = _zeros_state(state, "momentum_buffer", param)
             buf *= group["momentum"]
             buf += g / denom
             param.data -= group["lr"] * buf
@@ -282,15 +368,25 @@ class Adam(Optimizer):
             g = grad
         else:
             g = _with_weight_decay(grad, param.data, wd)
-        m = _ema_(state, "exp_avg", g, beta1)
-        v = _ema_(state, "exp_avg_sq", g * g, beta2)
+        m = _zeros_state(state, "exp_avg", param)
+        v = _zeros_state(state, "exp_avg_sq", param)
+        tmp = self._tmp(param)
+        _ema_(m, g, beta1, tmp)                      # m <- beta1 m + (1 - beta1) g
+        v *= beta2                                   # v <- beta2 v + (1 - beta2) g^2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - beta2
+        v += tmp
         if group["amsgrad"]:
-            v_max = state.setdefault("max_exp_avg_sq", np.zeros_like(v))
+            v_max = _zeros_state(state, "max_exp_avg_sq", param)
             np.maximum(v_max, v, out=v_max)
             v = v_max
-        step_size = lr / (1 - beta1 ** t)
-        denom = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + eps
-        param.data -= step_size * (m / denom)
+        # theta <- theta - lr/(1 - beta1^t) * m / (sqrt(v)/sqrt(1 - beta2^t) + eps)
+        np.sqrt(v, out=tmp)
+        tmp /= math.sqrt(1 - beta2 ** t)
+        tmp += eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= lr / (1 - beta1 ** t)
+        param.data -= tmp
 
 
 class AdamW(Adam):

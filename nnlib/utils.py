@@ -22,22 +22,39 @@ def _grads(parameters, where: str) -> list[np.ndarray]:
     return [p.grad for p in params if p.grad is not None]
 
 
+def _norm_type(norm_type, where: str) -> float:
+    """``norm_type`` as a float: a positive number or infinity (``'inf'`` is accepted)."""
+    try:
+        p = float(norm_type)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: norm_type must be a positive number or 'inf', "
+                         f"got {norm_type!r}") from None
+    if not p > 0:
+        raise ValueError(f"{where}: norm_type must be a positive number or 'inf', "
+                         f"got {norm_type!r}")
+    return p
+
+
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
                     error_if_nonfinite: bool = False) -> float:
     """Rescale all gradients together so that their joint norm is at most ``max_norm``.
 
     The total norm treats all gradients as one long vector,
     :math:`\\|g\\|_p = \\big(\\sum_k \\|g_k\\|_p^p\\big)^{1/p}` (for ``inf``: the largest
-    :math:`|g_i|`). If it exceeds ``max_norm`` every gradient is multiplied by
-    :math:`c = \\text{max\\_norm} / (\\|g\\|_p + 10^{-6})` — the direction is kept, only the
-    length changes. Returns the total norm **before** clipping (as torch does).
+    :math:`|g_i|`). Every gradient is multiplied by
+    :math:`c = \\min\\big(1,\\ \\text{max\\_norm} / (\\|g\\|_p + 10^{-6})\\big)` — the direction is
+    kept, only the length changes. Returns the total norm **before** clipping.
+
+    As in torch, a non-finite norm is not hidden: a NaN or infinite gradient makes
+    :math:`c` NaN or 0 and spreads to all gradients, or, with ``error_if_nonfinite=True``,
+    raises ``RuntimeError``.
     """
     where = "clip_grad_norm_"
     max_norm = check_range(max_norm, where, "max_norm", low=0.0)
+    p = _norm_type(norm_type, where)
     grads = _grads(parameters, where)
     if not grads:
         return 0.0
-    p = float(norm_type)
     if math.isinf(p):
         total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
     else:
@@ -45,9 +62,10 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
         total = float(np.linalg.norm(np.array(norms), p))
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"{where}: the total norm of order {norm_type} of the gradients is "
-                           f"non-finite ({total}), so it cannot be clipped")
-    coef = max_norm / (total + 1e-6)
-    if coef < 1.0:
+                           f"non-finite ({total}), so it cannot be clipped; set "
+                           f"error_if_nonfinite=False to clip anyway")
+    with np.errstate(invalid="ignore"):
+        coef = float(np.minimum(max_norm / (total + 1e-6), 1.0))   # NaN stays NaN
         for g in grads:
             g *= coef
     return total

@@ -76,8 +76,10 @@ def test_attributes_are_registered_like_torch():
     assert list(m._parameters) == ["scale"]
     assert list(m._modules) == ["inner"]
     assert list(m._buffers) == ["running"]
-    m.scale = np.zeros(2)  # a plain array replaces the parameter and unregisters it
-    assert "scale" not in m._parameters
+    with pytest.raises(TypeError, match="cannot assign ndarray as parameter 'scale'"):
+        m.scale = np.zeros(2)  # torch: "cannot assign 'torch.FloatTensor' as parameter"
+    m.scale = None             # None marks an absent parameter (torch's rule)
+    assert m._parameters["scale"] is None
     assert [n for n, _ in m.named_parameters()] == ["inner.weight", "inner.bias"]
 
 
@@ -145,7 +147,8 @@ def test_load_state_dict_from_torch_tensors():
     ours = Sequential(Linear(3, 4), Linear(4, 2, bias=False))
     torch.manual_seed(0)
     theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(4, 2, bias=False)).double()
-    assert ours.load_state_dict(theirs.state_dict()) is ours
+    result = ours.load_state_dict(theirs.state_dict())
+    assert result.missing_keys == [] and result.unexpected_keys == []
     for (name, p), (tname, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
         assert name == tname and p.dtype == np.float64
         np.testing.assert_array_equal(p.data, tp.detach().numpy())
@@ -172,15 +175,15 @@ def test_load_state_dict_strict_errors():
     ours, theirs = twins()
     sd = ours.state_dict()
     missing = OrderedDict((k, v) for k, v in sd.items() if k != "0.bias")
-    with pytest.raises(KeyError, match=r"missing keys \['0\.bias'\]"):
+    with pytest.raises(RuntimeError, match=r'Missing key\(s\) in state_dict: "0\.bias"'):
         ours.load_state_dict(missing)
     extra = OrderedDict(sd, **{"2.weight": np.zeros((1, 2))})
-    with pytest.raises(KeyError, match=r"unexpected keys \['2\.weight'\]"):
+    with pytest.raises(RuntimeError, match=r'Unexpected key\(s\) in state_dict: "2\.weight"'):
         ours.load_state_dict(extra)
     # strict=False: loads what matches, ignores the rest
     before = ours[0].bias.data.copy()
     missing["0.weight"] = np.zeros((4, 3))
-    ours.load_state_dict(missing, strict=False)
+    assert ours.load_state_dict(missing, strict=False).missing_keys == ["0.bias"]
     np.testing.assert_array_equal(ours[0].weight.data, 0.0)
     np.testing.assert_array_equal(ours[0].bias.data, before)
     ours.load_state_dict(extra, strict=False)
@@ -190,8 +193,10 @@ def test_load_state_dict_shape_error():
     ours, _ = twins()
     sd = ours.state_dict()
     sd["0.weight"] = np.zeros((3, 4))
-    with pytest.raises(ValueError, match=r"0\.weight.*\(3, 4\).*\(4, 3\)"):
+    with pytest.raises(RuntimeError, match=r"size mismatch for 0\.weight.*\(3, 4\).*\(4, 3\)"):
         ours.load_state_dict(sd)
+    with pytest.raises(RuntimeError, match=r"size mismatch"):   # also when not strict
+        ours.load_state_dict(sd, strict=False)
 
 
 # -- modes, gradients, dtype ---------------------------------------------------------------------------
@@ -227,11 +232,11 @@ def test_to_float32():
 
 
 def test_backward_before_forward_is_an_error():
-    with pytest.raises(RuntimeError, match="Linear.backward called before forward"):
+    with pytest.raises(RuntimeError, match="Linear.backward: no forward call is waiting"):
         Linear(2, 3).backward(np.ones(3))
-    with pytest.raises(RuntimeError, match="before forward"):
+    with pytest.raises(RuntimeError, match="Identity.backward: no forward"):
         Sequential(Linear(2, 3), Identity()).backward(np.ones(3))
-    with pytest.raises(RuntimeError, match="Flatten.backward called before forward"):
+    with pytest.raises(RuntimeError, match="Flatten.backward: no forward"):
         Flatten().backward(np.ones((2, 3)))
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnlib._checks import as_array, check_choice, check_range
-from nnlib.functional.softmax import log_softmax, softmax
+from nnlib.functional.softmax import log_softmax
 
 __all__ = [
     "mse_loss", "mse_loss_backward",
@@ -24,7 +24,7 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_backward",
     "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_backward",
     "nll_loss", "nll_loss_backward",
-    "cross_entropy", "cross_entropy_backward",
+    "cross_entropy", "cross_entropy_forward", "cross_entropy_backward",
 ]
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -314,17 +314,19 @@ def nll_loss_backward(grad_output, input, target, weight=None, ignore_index: int
     return np.moveaxis(grad, -1, cdim)
 
 
-def _ce_targets(input, target, weight, ignore_index, label_smoothing, where: str, reduction: str,
-                coefficients: bool = True):
-    """Decide the target kind and build the coefficients :math:`A` with :math:`\\ell_i = -\\sum_c A_{ic}\\log p_{ic}`.
+def _ce_targets(input, target, weight, ignore_index, label_smoothing, where: str,
+                reduction: str):
+    """Check a cross-entropy problem and build the target coefficients :math:`A`.
 
-    Returns ``x, cdim, A, valid_or_None, denom`` where ``denom`` divides the sum for ``'mean'``
-    (``A`` is ``None`` for class indices when ``coefficients=False``, which the forward pass uses):
+    Every variant of the loss is :math:`\\ell_i = -\\sum_c A_{ic}\\log p_{ic}` with
+    :math:`p = \\operatorname{softmax}(x)` over the class axis. Returns
+    ``x, cdim, A, valid, denom`` (``valid`` is ``None`` for probability targets; ``denom``
+    divides the sum for ``'mean'``):
 
     * class indices :math:`t`: :math:`A_{ic} = w_{t_i}(1-\\varepsilon)[c = t_i] + w_c\\,\\varepsilon/C`
       (0 for ignored targets), ``denom`` :math:`= \\sum_i w_{t_i}`;
-    * probabilities :math:`q` (same shape as ``input``): :math:`A_{ic} = w_c\\,((1-\\varepsilon) q_{ic} + \\varepsilon/C)`,
-      ``denom`` = number of samples.
+    * probabilities :math:`q` (the input's shape):
+      :math:`A_{ic} = w_c\\,((1-\\varepsilon) q_{ic} + \\varepsilon/C)`, ``denom`` = number of samples.
     """
     check_choice(reduction, _REDUCTIONS, where, "reduction")
     eps = check_range(label_smoothing, where, "label_smoothing", low=0.0, high=1.0)
@@ -333,9 +335,10 @@ def _ce_targets(input, target, weight, ignore_index, label_smoothing, where: str
     if np.issubdtype(t.dtype, np.floating):                       # probabilities
         if x.ndim == 0 or t.shape != x.shape:
             expected = () if x.ndim <= 1 else (x.shape[0],) + x.shape[2:]
-            raise ValueError(f"{where}: expected target of shape {expected} (class indices, integer "
-                             f"dtype) or {tuple(x.shape)} (class probabilities, float dtype) for input "
-                             f"of shape {tuple(x.shape)}, got a {t.dtype} target of shape {tuple(t.shape)}")
+            raise ValueError(f"{where}: expected target of shape {expected} (class indices, "
+                             f"integer dtype) or {tuple(x.shape)} (class probabilities, float "
+                             f"dtype) for input of shape {tuple(x.shape)}, got a {t.dtype} "
+                             f"target of shape {tuple(t.shape)}")
         cdim = 0 if x.ndim == 1 else 1
         n_classes = x.shape[cdim]
         shape_w = [1] * x.ndim
@@ -347,70 +350,70 @@ def _ce_targets(input, target, weight, ignore_index, label_smoothing, where: str
         return x, cdim, q * wb, None, x.size // n_classes if n_classes else 0
     x, t, cdim, w, valid, t_safe = _class_layout(x, t, weight, ignore_index, where, reduction)
     n_classes = x.shape[cdim]
-    wt = np.where(valid, w[t_safe], 0)
-    if not coefficients:
-        return x, cdim, None, valid, np.sum(wt)
-    onehot = np.zeros_like(_class_axis_last(x, cdim))
-    np.put_along_axis(onehot, t_safe[..., None], 1.0, axis=-1)
-    A = (1 - eps) * wt[..., None] * onehot + (eps / n_classes) * valid[..., None] * w
+    wt = np.where(valid, w[t_safe], 0).astype(x.dtype, copy=False)
+    A = np.zeros_like(_class_axis_last(x, cdim))
+    np.put_along_axis(A, t_safe[..., None], ((1 - eps) * wt)[..., None], axis=-1)
+    if eps > 0:
+        A += (eps / n_classes) * valid[..., None] * w
     return x, cdim, np.moveaxis(A, -1, cdim), valid, np.sum(wt)
+
+
+def cross_entropy_forward(input, target, weight=None, ignore_index: int = -100,
+                          reduction: str = "mean", label_smoothing: float = 0.0):
+    """:func:`cross_entropy` and the probabilities its backward needs: ``(loss, probs)``.
+
+    ``probs`` :math:`= \\operatorname{softmax}(x)` along the class axis (the input's shape).
+    """
+    x, cdim, A, valid, denom = _ce_targets(input, target, weight, ignore_index,
+                                           label_smoothing, "cross_entropy", reduction)
+    logp = log_softmax(x, cdim)
+    loss = -np.sum(A * logp, axis=cdim)
+    return _reduce(loss, reduction, denom=denom), np.exp(logp)
 
 
 def cross_entropy(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean",
                   label_smoothing: float = 0.0):
     """Cross-entropy of logits: ``nll_loss(log_softmax(input, class_dim), target)``.
 
-    .. math:: \\ell_i = -\\log \\frac{e^{x_{i,t_i}}}{\\sum_c e^{x_{i,c}}}
-              \\quad\\text{(class index } t_i\\text{)}, \\qquad
-              \\ell_i = -\\sum_c q_{ic} \\log \\operatorname{softmax}(x_i)_c
-              \\quad\\text{(probabilities } q_i\\text{)}.
+    .. math:: \\ell_i = -\\sum_c A_{ic} \\log \\operatorname{softmax}(x_i)_c,
+              \\qquad A_i = \\text{onehot}(t_i) \\text{ for a class index } t_i,
+              \\quad A_i = q_i \\text{ for probabilities } q_i.
 
     ``input`` — logits (C,), (N, C) or (N, C, d1, ...), classes on axis 1 (axis 0 for 1-D);
     ``target`` — integer class indices of shape (), (N,) or (N, d1, ...) (``weight``,
     ``ignore_index`` as in :func:`nll_loss`), or float probabilities of the input's shape.
     ``label_smoothing`` :math:`\\varepsilon` mixes the target with the uniform distribution:
-    :math:`(1-\\varepsilon)\\,\\text{target} + \\varepsilon/C`.
+    :math:`(1-\\varepsilon)\\,\\text{target} + \\varepsilon/C` (the general :math:`A` is in
+    :func:`_ce_targets`).
     """
-    where = "cross_entropy"
-    x, cdim, A, valid, denom = _ce_targets(input, target, weight, ignore_index, label_smoothing,
-                                           where, reduction, coefficients=False)
-    logp = log_softmax(x, cdim)
-    eps = float(label_smoothing)
-    if valid is not None:                                          # class indices
-        loss = nll_loss(logp, target, weight, ignore_index, reduction)
-        if eps == 0:
-            return loss
-        n_classes = x.shape[cdim]
-        w = np.ones(n_classes, dtype=x.dtype) if weight is None else as_array(weight, where)
-        shape_w = [1] * x.ndim
-        shape_w[cdim] = n_classes
-        smooth = np.where(valid, -np.sum(logp * w.reshape(shape_w).astype(x.dtype), axis=cdim), 0)
-        smooth = _reduce(smooth.astype(x.dtype, copy=False), reduction, denom=denom)
-        return (1 - eps) * loss + smooth * (eps / n_classes)
-    loss = -np.sum(logp * A, axis=cdim)                            # probabilities
-    return _reduce(loss, reduction, denom=denom)
+    return cross_entropy_forward(input, target, weight, ignore_index, reduction,
+                                 label_smoothing)[0]
 
 
-def cross_entropy_backward(grad_output, input, target, weight=None, ignore_index: int = -100,
+def cross_entropy_backward(grad_output, probs, target, weight=None, ignore_index: int = -100,
                            reduction: str = "mean", label_smoothing: float = 0.0):
-    """Gradient of :func:`cross_entropy` w.r.t. the logits: the famous "prediction minus target".
+    """Gradient w.r.t. the logits, from the saved ``probs`` :math:`p = \\operatorname{softmax}(x)`:
+    the famous "prediction minus target".
 
-    With :math:`\\ell_i = -\\sum_c A_{ic}\\log p_{ic}` and :math:`p = \\operatorname{softmax}(x)`:
+    From :math:`\\ell_i = -\\sum_c A_{ic}\\log p_{ic}` and
+    :math:`\\partial \\log p_{ic'}/\\partial x_{ic} = \\delta_{cc'} - p_{ic}`:
 
     .. math:: \\frac{\\partial \\ell_i}{\\partial x_{ic}} = p_{ic}\\sum_{c'} A_{ic'} - A_{ic},
 
     which for a one-hot target without weights is :math:`p_i - \\text{onehot}(t_i)`; with
     ``'mean'`` everything is divided by :math:`N` (:math:`\\sum_i w_{t_i}` with weights):
-    :math:`\\partial L/\\partial x = (\\operatorname{softmax}(x) - Y)/N`.
+    :math:`\\partial L/\\partial x = (p - Y)/N`.
     """
     where = "cross_entropy_backward"
-    x, cdim, A, valid, denom = _ce_targets(input, target, weight, ignore_index, label_smoothing,
-                                           where, reduction)
-    loss_shape = x.shape[:cdim] + x.shape[cdim + 1:]
-    g = np.expand_dims(_unreduce(grad_output, loss_shape, reduction, x.dtype, where, denom=denom), cdim)
-    p = softmax(x, cdim)
+    p, cdim, A, valid, denom = _ce_targets(probs, target, weight, ignore_index,
+                                           label_smoothing, where, reduction)
+    loss_shape = p.shape[:cdim] + p.shape[cdim + 1:]
+    g = _unreduce(grad_output, loss_shape, reduction, p.dtype, where, denom=denom)
+    g = np.expand_dims(g, cdim)
     with np.errstate(invalid="ignore"):
-        grad = (p * np.sum(A, axis=cdim, keepdims=True) - A) * g
-    if valid is not None:                                          # ignored targets: exactly 0
-        grad = np.where(np.expand_dims(valid, cdim), grad, 0)
-    return grad.astype(x.dtype, copy=False)
+        grad = p * np.sum(A, axis=cdim, keepdims=True)
+        grad -= A
+        grad *= g
+    if valid is not None and not valid.all():                     # ignored targets: exactly 0
+        grad = np.where(np.expand_dims(valid, cdim), grad, 0).astype(p.dtype, copy=False)
+    return grad

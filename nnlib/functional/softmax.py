@@ -53,69 +53,79 @@ def logsumexp(input, dim, keepdim: bool = False) -> np.ndarray:
     return out if keepdim else np.squeeze(out, axis=ax)
 
 
-def logsumexp_backward(grad_output, input, dim, keepdim: bool = False) -> np.ndarray:
-    """:math:`\\partial\\, \\mathrm{lse}/\\partial x_i = \\operatorname{softmax}(x)_i`: returns ``softmax * g``."""
+def logsumexp_backward(grad_output, input, output, dim, keepdim: bool = False) -> np.ndarray:
+    """:math:`\\partial\\,\\mathrm{lse}/\\partial x_i = e^{x_i - \\mathrm{lse}} = \\operatorname{softmax}(x)_i`,
+    from the input and the saved output: returns ``exp(x - lse) * g``."""
     x = as_array(input, "logsumexp_backward")
     ax = _axis(x, dim, "logsumexp_backward")
+    lse = np.asarray(output)
     out_shape = x.shape if x.ndim == 0 else (
         x.shape[:ax] + (1,) * keepdim + x.shape[ax + 1:])
     g = _grad(grad_output, out_shape, "logsumexp_backward")
     if x.ndim == 0:
         return np.ones_like(x) * g
     if not keepdim:
-        g = np.expand_dims(g, ax)
-    return softmax(x, ax) * g
+        g, lse = np.expand_dims(g, ax), np.expand_dims(lse, ax)
+    return np.exp(x - lse) * g
 
 
 def softmax(input, dim) -> np.ndarray:
-    """:math:`\\operatorname{softmax}(x)_i = e^{x_i - m} / \\sum_j e^{x_j - m}` along ``dim`` (:math:`m` = max).
-
-    Shapes: any ``input``; the output has the same shape and sums to 1 along ``dim``.
+    """:math:`\\operatorname{softmax}(x)_i = e^{x_i - m} / \\sum_j e^{x_j - m}` along ``dim``
+    (:math:`m` = max along ``dim``). Shapes: any; the output sums to 1 along ``dim``.
     """
     x = as_array(input, "softmax")
     ax = _axis(x, dim, "softmax")
     xx = x.reshape(1) if x.ndim == 0 else x
-    e = np.exp(xx - np.max(xx, axis=ax, keepdims=True))
-    out = e / np.sum(e, axis=ax, keepdims=True)
+    out = xx - np.max(xx, axis=ax, keepdims=True)
+    np.exp(out, out=out)
+    out /= np.sum(out, axis=ax, keepdims=True)
     return out.reshape(x.shape)
 
 
-def softmax_backward(grad_output, input, dim) -> np.ndarray:
-    """Vector-Jacobian product of softmax: with :math:`s = \\operatorname{softmax}(x)`, :math:`g = \\partial L/\\partial s`,
+def softmax_backward(grad_output, output, dim) -> np.ndarray:
+    """Vector-Jacobian product of softmax from its output :math:`s` and :math:`g = \\partial L/\\partial s`:
 
     .. math:: \\frac{\\partial L}{\\partial x_i} = \\sum_j g_j\\, s_j(\\delta_{ij} - s_i)
               = s_i\\Big(g_i - \\sum_j g_j s_j\\Big).
 
-    The Jacobian :math:`\\operatorname{diag}(s) - s s^\\top` is never built. Shapes: as ``input``.
+    The Jacobian :math:`\\operatorname{diag}(s) - s s^\\top` is never built. Shapes: as ``output``.
     """
-    x = as_array(input, "softmax_backward")
-    ax = _axis(x, dim, "softmax_backward")
-    g = _grad(grad_output, x.shape, "softmax_backward")
-    s = softmax(x, ax)
-    if x.ndim == 0:
-        return np.zeros_like(x) * g
-    return s * (g - np.sum(g * s, axis=ax, keepdims=True))
+    s = as_array(output, "softmax_backward")
+    ax = _axis(s, dim, "softmax_backward")
+    g = _grad(grad_output, s.shape, "softmax_backward")
+    if s.ndim == 0:
+        return np.zeros_like(s) * g
+    out = g * s
+    out -= s * np.sum(out, axis=ax, keepdims=True)
+    return out
 
 
 def log_softmax(input, dim) -> np.ndarray:
-    """:math:`\\log \\operatorname{softmax}(x)_i = x_i - \\operatorname{logsumexp}(x)`, never via ``log(softmax)``.
-
-    Stays finite where ``softmax`` underflows to 0 (e.g. :math:`x = (0, -1000)` gives :math:`(0, -1000)`).
-    Shapes: as ``input``.
+    """:math:`\\log \\operatorname{softmax}(x)_i = x_i - \\operatorname{logsumexp}(x)`,
+    never via ``log(softmax)``: stays finite where softmax underflows to 0
+    (e.g. :math:`x = (0, -1000)` gives :math:`(0, -1000)`). Shapes: as ``input``.
     """
     x = as_array(input, "log_softmax")
     ax = _axis(x, dim, "log_softmax")
-    return x - logsumexp(x, ax, keepdim=True)
+    xx = x.reshape(1) if x.ndim == 0 else x
+    out = xx - np.max(xx, axis=ax, keepdims=True)
+    e = np.exp(out)
+    out -= np.log(np.sum(e, axis=ax, keepdims=True))
+    return out.reshape(x.shape)
 
 
-def log_softmax_backward(grad_output, input, dim) -> np.ndarray:
-    """With :math:`g = \\partial L/\\partial \\log s`: :math:`\\partial L/\\partial x_i = g_i - s_i \\sum_j g_j`.
-
-    (Since :math:`\\partial \\log s_j/\\partial x_i = \\delta_{ij} - s_i`.) Shapes: as ``input``.
+def log_softmax_backward(grad_output, output, dim) -> np.ndarray:
+    """From the output :math:`\\log s` and :math:`g = \\partial L/\\partial \\log s`:
+    :math:`\\partial L/\\partial x_i = g_i - s_i \\sum_j g_j` (since
+    :math:`\\partial \\log s_j/\\partial x_i = \\delta_{ij} - s_i`); :math:`s = e^{\\text{output}}`.
+    Shapes: as ``output``.
     """
-    x = as_array(input, "log_softmax_backward")
-    ax = _axis(x, dim, "log_softmax_backward")
-    g = _grad(grad_output, x.shape, "log_softmax_backward")
-    if x.ndim == 0:
-        return np.zeros_like(x) * g
-    return g - softmax(x, ax) * np.sum(g, axis=ax, keepdims=True)
+    logs = as_array(output, "log_softmax_backward")
+    ax = _axis(logs, dim, "log_softmax_backward")
+    g = _grad(grad_output, logs.shape, "log_softmax_backward")
+    if logs.ndim == 0:
+        return np.zeros_like(logs) * g
+    out = np.exp(logs)
+    out *= -np.sum(g, axis=ax, keepdims=True)
+    out += g
+    return out

@@ -1,5 +1,5 @@
 """Layers with explicit forward and backward passes (names and defaults as in ``torch.nn``)."""
-from nnlib.nn.module import Module, Parameter, Sequential  # noqa: F401
+from nnlib.nn.module import Module, ModuleDict, ModuleList, Parameter, Sequential  # noqa: F401
 from nnlib.nn.linear import Flatten, Identity, Linear  # noqa: F401
 from nnlib.nn.activation import *  # noqa: F401,F403
 from nnlib.nn.softmax import *  # noqa: F401,F403

@@ -1,14 +1,17 @@
 """Activation layers (torch's names, signatures and reprs).
 
-Each layer stores its input in ``forward`` and calls the matching pair from
-:mod:`nnlib.functional.activations` in ``backward``; only :class:`PReLU` has a parameter.
+Each layer is a thin wrapper over its pair in :mod:`nnlib.functional.activations`:
+``forward`` computes the output and saves what the derivative needs (the output for ReLU,
+sigmoid and tanh; the input, and for GELU/SiLU an intermediate, elsewhere), ``backward``
+pops it and applies the derivative. Only :class:`PReLU` has a parameter.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from nnlib import functional as F
-from nnlib._checks import as_array, check_choice, check_positive_int
+from nnlib._checks import as_array, check_choice, check_dtype, check_positive_int
+from nnlib.modes import float_dtype, get_default_dtype
 from nnlib.nn.module import Module, Parameter
 
 __all__ = ["ReLU", "Sigmoid", "Tanh", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU", "Softplus"]
@@ -16,133 +19,152 @@ __all__ = ["ReLU", "Sigmoid", "Tanh", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU
 
 def _no_inplace(inplace, where):
     if inplace:
-        raise ValueError(f"{where}: inplace=True is not supported (backward needs the input), got {inplace!r}")
+        raise ValueError(f"{where}: inplace=True is not supported (backward needs the "
+                         f"input), got {inplace!r}")
     return False
 
 
-class _Stateless(Module):
-    """A parameter-free layer over a functional pair: ``forward`` saves the input and applies
-    ``_fwd``, ``backward`` applies ``_bwd``; ``_kwargs()`` supplies the layer's arguments.
-    Also the base of :class:`~nnlib.nn.Softmax` and :class:`~nnlib.nn.LogSoftmax`."""
-
-    _fwd = None
-    _bwd = None
-
-    def _kwargs(self) -> dict:
-        return {}
-
-    def forward(self, input):
-        x = as_array(input, type(self).__name__)
-        self._ctx = x
-        return type(self)._fwd(x, **self._kwargs())
-
-    def backward(self, grad_output):
-        x = self._saved()
-        return type(self)._bwd(np.asarray(grad_output), x, **self._kwargs())
-
-
-class ReLU(_Stateless):
+class ReLU(Module):
     """``ReLU()``: :math:`\\max(0, x)`; derivative :math:`[x > 0]`."""
-
-    _fwd = staticmethod(F.relu)
-    _bwd = staticmethod(F.relu_backward)
 
     def __init__(self, inplace: bool = False):
         super().__init__()
         self.inplace = _no_inplace(inplace, "ReLU")
 
+    def forward(self, input):
+        output = F.relu(input)
+        self.save_for_backward(output)
+        return output
 
-class Sigmoid(_Stateless):
+    def backward(self, grad_output):
+        (output,) = self.pop_saved()
+        return F.relu_backward(grad_output, output)
+
+
+class Sigmoid(Module):
     """``Sigmoid()``: :math:`1/(1 + e^{-x})`; derivative :math:`\\sigma(1-\\sigma)`."""
 
-    _fwd = staticmethod(F.sigmoid)
-    _bwd = staticmethod(F.sigmoid_backward)
+    def forward(self, input):
+        output = F.sigmoid(input)
+        self.save_for_backward(output)
+        return output
+
+    def backward(self, grad_output):
+        (output,) = self.pop_saved()
+        return F.sigmoid_backward(grad_output, output)
 
 
-class Tanh(_Stateless):
+class Tanh(Module):
     """``Tanh()``: :math:`\\tanh x`; derivative :math:`1 - \\tanh^2 x`."""
 
-    _fwd = staticmethod(F.tanh)
-    _bwd = staticmethod(F.tanh_backward)
+    def forward(self, input):
+        output = F.tanh(input)
+        self.save_for_backward(output)
+        return output
+
+    def backward(self, grad_output):
+        (output,) = self.pop_saved()
+        return F.tanh_backward(grad_output, output)
 
 
-class LeakyReLU(_Stateless):
-    """``LeakyReLU(negative_slope=0.01)``: :math:`x` for :math:`x>0`, else ``negative_slope``:math:`\\cdot x`."""
-
-    _fwd = staticmethod(F.leaky_relu)
-    _bwd = staticmethod(F.leaky_relu_backward)
+class LeakyReLU(Module):
+    """``LeakyReLU(negative_slope=0.01)``: :math:`x` for :math:`x>0`, else :math:`a x`."""
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
         self.negative_slope = negative_slope
         self.inplace = _no_inplace(inplace, "LeakyReLU")
 
-    def _kwargs(self):
-        return {"negative_slope": self.negative_slope}
+    def forward(self, input):
+        x = as_array(input, "LeakyReLU")
+        self.save_for_backward(x)
+        return F.leaky_relu(x, self.negative_slope)
+
+    def backward(self, grad_output):
+        (x,) = self.pop_saved()
+        return F.leaky_relu_backward(grad_output, x, self.negative_slope)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
 
 
-class ELU(_Stateless):
+class ELU(Module):
     """``ELU(alpha=1.0)``: :math:`x` for :math:`x>0`, else :math:`\\alpha(e^x - 1)`."""
-
-    _fwd = staticmethod(F.elu)
-    _bwd = staticmethod(F.elu_backward)
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
         self.alpha = alpha
         self.inplace = _no_inplace(inplace, "ELU")
 
-    def _kwargs(self):
-        return {"alpha": self.alpha}
+    def forward(self, input):
+        x = as_array(input, "ELU")
+        output = F.elu(x, self.alpha)
+        self.save_for_backward(x, output)
+        return output
+
+    def backward(self, grad_output):
+        x, output = self.pop_saved()
+        return F.elu_backward(grad_output, x, output, self.alpha)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}"
 
 
-class GELU(_Stateless):
-    """``GELU(approximate='none')``: :math:`x\\Phi(x)`; ``'tanh'`` uses the tanh approximation."""
-
-    _fwd = staticmethod(F.gelu)
-    _bwd = staticmethod(F.gelu_backward)
+class GELU(Module):
+    """``GELU(approximate='none')``: :math:`x\\Phi(x)`; ``'tanh'``: the tanh approximation."""
 
     def __init__(self, approximate: str = "none"):
         super().__init__()
         self.approximate = check_choice(approximate, ("none", "tanh"), "GELU", "approximate")
 
-    def _kwargs(self):
-        return {"approximate": self.approximate}
+    def forward(self, input):
+        x = as_array(input, "GELU")
+        output, s = F.gelu_forward(x, self.approximate)
+        self.save_for_backward(x, s)
+        return output
+
+    def backward(self, grad_output):
+        x, s = self.pop_saved()
+        return F.gelu_backward(grad_output, x, s, self.approximate)
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(_Stateless):
+class SiLU(Module):
     """``SiLU()`` (Swish): :math:`x\\sigma(x)`."""
-
-    _fwd = staticmethod(F.silu)
-    _bwd = staticmethod(F.silu_backward)
 
     def __init__(self, inplace: bool = False):
         super().__init__()
         self.inplace = _no_inplace(inplace, "SiLU")
 
+    def forward(self, input):
+        x = as_array(input, "SiLU")
+        output, s = F.silu_forward(x)
+        self.save_for_backward(x, s)
+        return output
 
-class Softplus(_Stateless):
+    def backward(self, grad_output):
+        x, s = self.pop_saved()
+        return F.silu_backward(grad_output, x, s)
+
+
+class Softplus(Module):
     """``Softplus(beta=1.0, threshold=20.0)``: :math:`\\frac1\\beta\\log(1+e^{\\beta x})`."""
-
-    _fwd = staticmethod(F.softplus)
-    _bwd = staticmethod(F.softplus_backward)
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
         super().__init__()
         self.beta = beta
         self.threshold = threshold
 
-    def _kwargs(self):
-        return {"beta": self.beta, "threshold": self.threshold}
+    def forward(self, input):
+        x = as_array(input, "Softplus")
+        self.save_for_backward(x)
+        return F.softplus(x, self.beta, self.threshold)
+
+    def backward(self, grad_output):
+        (x,) = self.pop_saved()
+        return F.softplus_backward(grad_output, x, self.beta, self.threshold)
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
@@ -155,19 +177,21 @@ class PReLU(Module):
     is 1 (one shared slope) or the number of channels C (input (N, C, ...)).
     """
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, *, dtype=np.float64):
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, *, dtype=None):
         super().__init__()
         self.num_parameters = check_positive_int(num_parameters, "PReLU", "num_parameters")
+        dtype = float_dtype(get_default_dtype() if dtype is None else dtype, "PReLU")
         self.weight = Parameter(np.full(self.num_parameters, init, dtype=dtype))
 
     def forward(self, input):
         x = as_array(input, "PReLU")
-        self._ctx = x
+        check_dtype(x, self.weight.dtype, "PReLU")
+        self.save_for_backward(x)
         return F.prelu(x, self.weight.data)
 
     def backward(self, grad_output):
-        x = self._saved()
-        gx, gw = F.prelu_backward(np.asarray(grad_output), x, self.weight.data)
+        (x,) = self.pop_saved()
+        gx, gw = F.prelu_backward(grad_output, x, self.weight.data)
         self.weight.accumulate_grad(gw)
         return gx
 
