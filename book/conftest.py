@@ -1,8 +1,10 @@
-"""nbval time budget: every chapter must execute within BUDGET_S on a 2-core CPU (docs/chapter-format.md).
+"""nbval time budget: each chapter must execute within BUDGET_S on a 2-core CPU
+(docs/chapter-format.md).
 
-Sums the setup/call/teardown durations of all cells of each notebook (the kernel start is in the
-first cell's setup), prints a per-notebook table at the end, and fails the run if any notebook is
-over budget. Works with pytest-xdist: reports reach the controller with their durations.
+Sums the setup/call/teardown durations of all cells of each notebook (the kernel start
+is in the first cell's setup), prints a per-notebook table at the end, and fails the
+run if any notebook is over budget. Works with pytest-xdist: reports reach the
+controller with their durations.
 """
 from collections import defaultdict
 

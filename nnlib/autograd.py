@@ -1,9 +1,10 @@
 """A scalar computational graph with reverse-mode differentiation (chapter 3).
 
-Every arithmetic operation on :class:`Value` objects creates a new node that remembers its
-inputs (``_prev``), the operation (``_op``) and a small function ``_backward`` that knows the
-*local* derivatives of that one operation. ``backward()`` orders the graph topologically and
-walks it from the output to the inputs, applying the chain rule node by node:
+Every arithmetic operation on :class:`Value` objects creates a new node that remembers
+its inputs (``_prev``), the operation (``_op``) and a small function ``_backward`` that
+knows the *local* derivatives of that one operation. ``backward()`` orders the graph
+topologically and walks it from the output to the inputs, applying the chain rule node
+by node:
 
 .. math::
 
@@ -11,11 +12,12 @@ walks it from the output to the inputs, applying the chain rule node by node:
     \\frac{\\partial v_{\\text{output}}}{\\partial v_{\\text{input}}},
     \\qquad \\bar v = \\frac{\\partial L}{\\partial v}.
 
-The ``+=`` matters: a node used twice (``a * a + a``) receives a contribution from each use —
-the multivariable chain rule sums over all paths.
+The ``+=`` matters: a node used twice (``a * a + a``) receives a contribution from each
+use — the multivariable chain rule sums over all paths.
 
-``draw_graph(root)`` (or ``root.draw()``) draws the graph with matplotlib only: values as boxes
-(label, data, grad), operations as circles, arrows from inputs to outputs, columns by depth.
+``draw_graph(root)`` (or ``root.draw()``) draws the graph with matplotlib only: values
+as boxes (label, data, grad), operations as circles, arrows from inputs to outputs,
+columns by depth.
 """
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ class Value:
     """A scalar that remembers how it was computed.
 
     ``data`` — the number; ``grad`` — :math:`\\partial L/\\partial\\,\\text{self}` after
-    ``L.backward()`` (0.0 before); ``label`` — an optional name used by :func:`draw_graph`.
+    ``L.backward()`` (0.0 before); ``label`` — an optional name used by
+    :func:`draw_graph`.
     """
 
     __slots__ = ("data", "grad", "label", "_prev", "_op", "_backward")
@@ -38,7 +41,8 @@ class Value:
         if isinstance(data, Value):
             raise TypeError("Value: data must be a number, got a Value")
         if not isinstance(data, numbers.Real):
-            raise TypeError(f"Value: data must be a real number, got {type(data).__name__}")
+            raise TypeError("Value: data must be a real number, got "
+                            f"{type(data).__name__}")
         self.data = float(data)
         self.grad = 0.0
         self.label = label
@@ -82,7 +86,8 @@ class Value:
 
     def __pow__(self, exponent):
         if not isinstance(exponent, numbers.Real) or isinstance(exponent, Value):
-            raise TypeError(f"Value.__pow__: exponent must be a number, got {type(exponent).__name__}")
+            raise TypeError("Value.__pow__: exponent must be a number, got "
+                            f"{type(exponent).__name__}")
         exponent = float(exponent)
         out = Value(self.data ** exponent, _prev=(self,), _op=f"^{exponent:g}")
 
@@ -157,18 +162,21 @@ class Value:
         return self._unary(t, 1.0 - t * t, "tanh")
 
     def sigmoid(self):
-        """:math:`\\sigma(a) = 1/(1+e^{-a})` (overflow-free); derivative :math:`\\sigma(1-\\sigma)`."""
+        """:math:`\\sigma(a) = 1/(1+e^{-a})` (overflow-free); derivative
+        :math:`\\sigma(1-\\sigma)`."""
         a = self.data
         s = 1.0 / (1.0 + math.exp(-a)) if a >= 0 else math.exp(a) / (1.0 + math.exp(a))
         return self._unary(s, s * (1.0 - s), "σ")
 
     def relu(self):
-        """:math:`\\max(0, a)`; derivative :math:`[a > 0]` (0 at the kink, as in torch)."""
+        """:math:`\\max(0, a)`; derivative :math:`[a > 0]` (0 at the kink, as in
+        torch)."""
         return self._unary(max(0.0, self.data), 1.0 if self.data > 0 else 0.0, "ReLU")
 
-    # ----------------------------------------------------------------- the backward pass
+    # ---------------------------------------------------------------- the backward pass
     def topological_order(self) -> list:
-        """All nodes the value depends on, each after its inputs (iterative DFS, deterministic)."""
+        """All nodes the value depends on, each after its inputs (iterative DFS,
+        deterministic)."""
         order, seen = [], set()
         stack = [(self, False)]
         while stack:
@@ -188,11 +196,11 @@ class Value:
     def backward(self) -> None:
         """Reverse-mode differentiation from this node.
 
-        Sets :math:`\\partial L/\\partial L = 1` and runs every node's local chain rule in reverse
-        topological order, so a node is processed only after all its users have added their
-        contributions. As in torch, the gradients of the **leaves** (inputs, parameters)
-        accumulate over calls (call :meth:`zero_grad` in between), while intermediate nodes are
-        recomputed from zero on each call.
+        Sets :math:`\\partial L/\\partial L = 1` and runs every node's local chain rule
+        in reverse topological order, so a node is processed only after all its users
+        have added their contributions. As in torch, the gradients of the **leaves**
+        (inputs, parameters) accumulate over calls (call :meth:`zero_grad` in between),
+        while intermediate nodes are recomputed from zero on each call.
         """
         order = self.topological_order()
         for node in order:
@@ -222,11 +230,11 @@ _OP_NAMES = {"*": "×", "+": "+", "-": "−", "/": "÷", "neg": "−x"}
 def _layout(root: Value):
     """Columns and rows for the drawing (deterministic).
 
-    Columns: an operation sits one column right of its rightmost input, its result one further;
-    a leaf sits just left of the first operation that uses it. Rows are assigned from the output
-    back to the inputs: the inputs of an operation are spread around its row (first input on top),
-    a node used several times goes to the mean of those positions, and nodes of one column keep at
-    least one row between them.
+    Columns: an operation sits one column right of its rightmost input, its result one
+    further; a leaf sits just left of the first operation that uses it. Rows are
+    assigned from the output back to the inputs: the inputs of an operation are spread
+    around its row (first input on top), a node used several times goes to the mean of
+    those positions, and nodes of one column keep at least one row between them.
     """
     order = root.topological_order()
     index = {id(n): i for i, n in enumerate(order)}
@@ -278,13 +286,13 @@ def draw_graph(root: Value, ax=None, fmt: str = "{:.4f}", show_grad: bool = True
                fontsize: float = 8.0):
     """Draw the computational graph of ``root`` with matplotlib; returns the ``Axes``.
 
-    Boxes: values (label, ``data``, ``grad``); circles: operations; arrows: data flow, left to
-    right. The layout is deterministic (see :func:`_layout`). Geometry is in inches and follows
-    from the text: each box is as wide as its longest line at ``fontsize`` points, so a new
-    figure is exactly as large as the graph needs and its labels keep their size in points.
-    At the book's 100 dpi, 8 pt is 11 px; a graph of six value columns (a neuron with a
-    sigmoid and a squared loss, ``fmt="{:.3f}"``) stays under 7 inches, the width of the text
-    column, so the page shows it unscaled.
+    Boxes: values (label, ``data``, ``grad``); circles: operations; arrows: data flow,
+    left to right. The layout is deterministic (see :func:`_layout`). Geometry is in
+    inches and follows from the text: each box is as wide as its longest line at
+    ``fontsize`` points, so a new figure is exactly as large as the graph needs and its
+    labels keep their size in points. At the book's 100 dpi, 8 pt is 11 px; a graph of
+    six value columns (a neuron with a sigmoid and a squared loss, ``fmt="{:.3f}"``)
+    stays under 7 inches, the width of the text column, so the page shows it unscaled.
     """
     import matplotlib.pyplot as plt
     from matplotlib.font_manager import FontProperties
@@ -308,7 +316,7 @@ def draw_graph(root: Value, ax=None, fmt: str = "{:.4f}", show_grad: bool = True
             lines.append(("grad " + fmt.format(n.grad), font, "#b03a2e"))
         return lines
 
-    pad, gap, arrow = 0.04, 0.02, 0.09               # inches: text padding, box margin, arrow
+    pad, gap, arrow = 0.04, 0.02, 0.09  # inches: text padding, box margin, arrow
     line_h = 1.3 * fontsize / 72
     box_w = max(text_width(t, p) for kind, n, _ in items if kind == "value"
                 for t, p, _ in box_lines(n)) + 2 * pad
@@ -339,15 +347,16 @@ def draw_graph(root: Value, ax=None, fmt: str = "{:.4f}", show_grad: bool = True
             leaf = not n._prev
             face = "#e8f1fa" if leaf else ("#fff4e0" if n is root else "#f4f4f4")
             ax.add_patch(FancyBboxPatch((px - box_w / 2, py - box_h / 2), box_w, box_h,
-                                        facecolor=face, edgecolor="#33526e", **value_style))
+                                        facecolor=face, edgecolor="#33526e",
+                                        **value_style))
             lines = box_lines(n)
             top = py + len(lines) * line_h / 2
             for k, (text, prop, color) in enumerate(lines):
                 ax.text(px, top - line_h * (k + 0.5), text, ha="center", va="center",
                         fontproperties=prop, color=color)
         else:
-            ax.add_patch(Circle((px, py), radius, facecolor="#ffffff", edgecolor="#7a4f9a",
-                                linewidth=1.4))
+            ax.add_patch(Circle((px, py), radius, facecolor="#ffffff",
+                                edgecolor="#7a4f9a", linewidth=1.4))
             ax.text(px, py, _OP_NAMES.get(n._op, n._op), ha="center", va="center",
                     fontproperties=op_font, color="#4b2a66")
 
@@ -355,15 +364,18 @@ def draw_graph(root: Value, ax=None, fmt: str = "{:.4f}", show_grad: bool = True
         (x0, y0), (x1, y1) = pos[src], pos[dst]
         x0 += box_w / 2 if src_kind == "value" else radius
         x1 -= box_w / 2 if dst_kind == "value" else radius
-        ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=9,
-                                     linewidth=1.0, color="#555555", shrinkA=1, shrinkB=1,
+        ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>",
+                                     mutation_scale=9, linewidth=1.0, color="#555555",
+                                     shrinkA=1, shrinkB=1,
                                      connectionstyle=f"arc3,rad={rad}"))
 
     for kind, n, c in items:
         if kind == "op":
-            rads = [0.0] if len(set(map(id, n._prev))) == len(n._prev) else [0.25, -0.25]
-            for k, child in enumerate(n._prev):      # a node used twice: two curved arrows
-                edge(("value", id(child)), ("op", id(n)), "value", "op", rads[k % len(rads)])
+            rads = ([0.0] if len(set(map(id, n._prev))) == len(n._prev)
+                    else [0.25, -0.25])
+            for k, child in enumerate(n._prev):  # a node used twice: two curved arrows
+                edge(("value", id(child)), ("op", id(n)), "value", "op",
+                     rads[k % len(rads)])
             edge(("op", id(n)), ("value", id(n)), "op", "value")
 
     ax.set_xlim(0, width)

@@ -1,21 +1,23 @@
-"""Small Sphinx fixes for the book's site (loaded via `sphinx.local_extensions` in _config.yml).
+"""Small Sphinx fixes for the book's site (``sphinx.local_extensions`` in _config.yml).
 
-* Jupyter Book 1 registers sphinx-thebe's and sphinx-togglebutton's inline scripts twice; the
-  second ``const THEBE_JS_URL = ...`` is a JavaScript SyntaxError on every page. We drop exact
-  duplicate script/CSS entries before each page is rendered.
+* Jupyter Book 1 registers sphinx-thebe's and sphinx-togglebutton's inline scripts
+  twice; the second ``const THEBE_JS_URL = ...`` is a JavaScript SyntaxError on every
+  page. We drop exact duplicate script/CSS entries before each page is rendered.
 * The themes have no Russian for some of their buttons and tooltips («Back to top»,
   «Repository», «Open issue», …): ``UI_RU`` replaces those exact pieces of markup in the
   written pages (never the text of a chapter: each key includes its HTML context).
-* myst-nb labels a collapsed code cell with one prompt for every case (``nb_code_prompt_show``,
-  with an English ``{type}``). We say in Russian what the reader will open: «код» (tag
-  ``hide-input``), «результат» (``hide-output``), «код и результат» / «код» (``hide-cell``,
-  depending on whether the cell has an output).
+* myst-nb labels a collapsed code cell with one prompt for every case
+  (``nb_code_prompt_show``, with an English ``{type}``). We say in Russian what the
+  reader will open: «код» (tag ``hide-input``), «результат» (``hide-output``),
+  «код и результат» / «код» (``hide-cell``, depending on whether the cell has an
+  output).
 """
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 from pathlib import Path
 
-# exact theme markup -> Russian (pydata-sphinx-theme 0.17 / sphinx-book-theme 1.3 templates)
+# exact theme markup -> Russian (templates of pydata-sphinx-theme 0.17,
+# sphinx-book-theme 1.3)
 UI_RU = {
     '</i>Back to top</button>': '</i>Наверх</button>',
     '<span class="btn__text-container">Repository</span>':
@@ -58,11 +60,12 @@ def _dedupe(items):
 def _dedupe_assets(app, pagename, templatename, context, doctree):
     for key in ("script_files", "css_files"):
         if key in context:
-            context[key][:] = _dedupe(context[key])  # in place: later handlers still append (MathJax)
+            # in place: later handlers still append (MathJax)
+            context[key][:] = _dedupe(context[key])
 
 
 class RussianCellPrompts(SphinxPostTransform):
-    """Runs after myst-nb's ``HideInputCells`` (priority 199), which wraps hidden parts."""
+    """Runs after myst-nb's ``HideInputCells`` (priority 199): it wraps hidden parts."""
 
     default_priority = 210
     formats = ("html",)
@@ -103,7 +106,8 @@ def _russian_theme_ui(app, exception):
 
 
 def setup(app):
-    app.connect("html-page-context", _dedupe_assets, priority=100)  # early: emit_firstresult stops at the first handler returning a template
+    # early: emit_firstresult stops at the first handler returning a template
+    app.connect("html-page-context", _dedupe_assets, priority=100)
     app.connect("html-page-context", _russian_aria_label)
     app.add_post_transform(RussianCellPrompts)
     app.connect("build-finished", _russian_theme_ui)
