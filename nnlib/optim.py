@@ -319,14 +319,15 @@ class RMSprop(Optimizer):
 
     .. math::
         g_t &= \\nabla_\\theta L(\\theta_{t-1}) + \\lambda\\,\\theta_{t-1}\\\\
-        v_t &= \\alpha\\, v_{t-1} + (1-\\alpha)\\, g_t^2, \\qquad
-        \\bar g_t = \\alpha\\, \\bar g_{t-1} + (1-\\alpha)\\, g_t
-        \\ \\text{(centered only)}\\\\
-        d_t &= \\sqrt{v_t} + \\varepsilon \\quad\\text{or, centered,}\\quad
+        v_t &= \\alpha\\, v_{t-1} + (1-\\alpha)\\, g_t^2\\\\
+        \\bar g_t &= \\alpha\\, \\bar g_{t-1} + (1-\\alpha)\\, g_t
+        \\quad \\text{(centered only)}\\\\
+        d_t &= \\sqrt{v_t} + \\varepsilon
+        \\quad\\text{or, centered,}\\quad
         d_t = \\sqrt{v_t - \\bar g_t^{\\,2}} + \\varepsilon\\\\
         \\theta_t &= \\theta_{t-1} - \\eta\\, g_t / d_t
-        \\quad\\text{or, with momentum } \\mu:\\quad
-        b_t = \\mu b_{t-1} + g_t/d_t,\\ \\ \\theta_t = \\theta_{t-1} - \\eta\\, b_t
+        \\quad\\text{or, with momentum } \\mu:\\\\
+        b_t &= \\mu b_{t-1} + g_t/d_t,\\quad \\theta_t = \\theta_{t-1} - \\eta\\, b_t
 
     (:math:`v_0 = \\bar g_0 = b_0 = 0`;
     note :math:`\\varepsilon` is added *outside* the root.)

@@ -420,9 +420,10 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100,
                   reduction: str = "mean", label_smoothing: float = 0.0):
     """Cross-entropy of logits: ``nll_loss(log_softmax(input, class_dim), target)``.
 
-    .. math:: \\ell_i = -\\sum_c A_{ic} \\log \\operatorname{softmax}(x_i)_c,
-              \\qquad A_i = \\text{onehot}(t_i) \\text{ for a class index } t_i,
-              \\quad A_i = q_i \\text{ for probabilities } q_i.
+    .. math::
+        \\ell_i &= -\\sum_c A_{ic} \\log \\operatorname{softmax}(x_i)_c,\\\\
+        A_i &= \\text{onehot}(t_i) \\text{ (class index } t_i\\text{)}, \\quad
+        A_i = q_i \\text{ (probabilities } q_i\\text{)}.
 
     ``input`` — logits (C,), (N, C) or (N, C, d1, ...), classes on axis 1 (axis 0 for
     1-D); ``target`` — integer class indices of shape (), (N,) or (N, d1, ...)

@@ -123,7 +123,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
     """Batch normalisation (torch's ``F.batch_norm``), per channel :math:`c`:
     :math:`y = \\gamma_c\\,(x - \\mu_c)/\\sqrt{\\sigma_c^2+\\varepsilon} + \\beta_c`.
 
-    Shapes: ``input`` (N, C) or (N, C, L) or (N, C, H, W) (any (N, C, *));
+    Shapes: ``input`` (N, C) or (N, C, L) or (N, C, H, W) (any ``(N, C, *)``);
     ``running_mean``, ``running_var``, ``weight`` (:math:`\\gamma`), ``bias``
     (:math:`\\beta`): (C,) or ``None``. Output: the input's shape.
 
@@ -225,7 +225,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     ``len(normalized_shape)`` axes: the :math:`M = \\prod` ``normalized_shape``
     values of each leading index.
 
-    Shapes: ``input`` (*, \\*normalized_shape), e.g. (N, L, D) with
+    Shapes: ``input`` ``(*, *normalized_shape)``, e.g. (N, L, D) with
     ``normalized_shape=(D,)``; ``weight`` (:math:`\\gamma`) and ``bias``
     (:math:`\\beta`): ``normalized_shape`` or ``None``. Output: the input's shape.
     """

@@ -149,7 +149,7 @@ class LayerNorm(Module):
     :math:`y = \\gamma\\,(x - \\mu)/\\sqrt{\\sigma^2+\\varepsilon} + \\beta`, statistics
     over the last ``len(normalized_shape)`` axes of each sample.
 
-    Input (*, \\*normalized_shape); output: the input's shape. Parameters
+    Input ``(*, *normalized_shape)``; output: the input's shape. Parameters
     (``elementwise_affine=True``): ``weight`` :math:`\\gamma` of ones and ``bias``
     :math:`\\beta` of zeros (``None`` if ``bias=False``), both of shape
     ``normalized_shape``. No buffers: training and eval mode compute the same.
