@@ -5,7 +5,8 @@
   promises to support;
 - the test tools at the exact versions of requirements-ci.txt (pytest, nbval, ...).
 Their other dependencies are left to pip (they must accept the old numpy). torch is
-installed by the Makefile from requirements-torch.txt (the same CPU build as `make test`).
+installed by the Makefile from requirements-torch.txt (the same CPU build as
+`make test`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ TEST_TOOLS = [
     "ipykernel",
     "PyYAML",
     "packaging",
-    "markdown-it-py",   # tests/test_markdown_render.py: CommonMark, as Jupyter/Colab render
+    "markdown-it-py",  # tests/test_markdown_render.py renders CommonMark as Colab does
 ]
 
 
