@@ -13,13 +13,13 @@ __all__ = ["Residual"]
 
 
 class Residual(Module):
-    """``Residual(fn)``: :math:`y = x + f(x)`, where ``fn`` is any module whose output has
-    the shape of its input.
+    """``Residual(fn)``: :math:`y = x + f(x)`, where ``fn`` is any module whose
+    output has the shape of its input.
 
-    Input (..., d) -> output of the same shape. The gradient takes both paths and adds
-    them: :math:`\\partial L/\\partial x = g + J_f^\\top g` with :math:`g = \\partial L/
-    \\partial y` — the skip path passes :math:`g` unchanged, so the gradient reaching the
-    input never falls below what came from above (a Jacobian :math:`I + J_f`).
+    Input (..., d) -> output of the same shape. The gradient takes both paths and
+    adds them: :math:`\\partial L/\\partial x = g + J_f^\\top g` with
+    :math:`g = \\partial L/\\partial y` (the block's Jacobian is :math:`I + J_f`):
+    the skip path passes :math:`g` to the input unchanged.
     Parameters: those of ``fn`` (``state_dict`` keys ``fn.*``).
     """
 
