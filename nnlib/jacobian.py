@@ -1,12 +1,13 @@
 """Finite-difference Jacobians: the check of a vector function's derivative matrix.
 
 For :math:`y = f(x)` the Jacobian holds every partial derivative,
-:math:`J_{ij} = \\partial y_i / \\partial x_j` (one row per output, one column per input).
+:math:`J_{ij} = \\partial y_i / \\partial x_j` (a row per output, a column per input).
 Column :math:`j` is the central difference along the unit vector :math:`e_j`:
 
 .. math::
 
-    J_{:, j} \\approx \\frac{f(x + \\varepsilon e_j) - f(x - \\varepsilon e_j)}{2\\varepsilon},
+    J_{:, j} \\approx
+    \\frac{f(x + \\varepsilon e_j) - f(x - \\varepsilon e_j)}{2\\varepsilon},
 
 two evaluations of ``f`` per input coordinate (error :math:`O(\\varepsilon^2)`, see
 :mod:`nnlib.gradcheck`). For a scalar ``f`` the result is the gradient of
@@ -24,11 +25,11 @@ __all__ = ["numerical_jacobian"]
 def numerical_jacobian(f, x, eps: float = 1e-6) -> np.ndarray:
     """Central-difference Jacobian of ``f`` at ``x``.
 
-    ``f`` maps an array of ``x``'s shape to an array (or a number). Shapes: ``x`` (n1, ...),
-    ``f(x)`` (m1, ...) -> the Jacobian (m1, ..., n1, ...), entry
-    :math:`\\partial f(x)_{i} / \\partial x_{j}` — the layout of
-    ``torch.autograd.functional.jacobian``. For vectors: (m, n), row i is the gradient of
-    :math:`f_i`. Works on a float64 copy: the caller's ``x`` is never modified.
+    ``f`` maps an array of ``x``'s shape to an array (or a number).
+    Shapes: ``x`` (n1, ...), ``f(x)`` (m1, ...) -> the Jacobian (m1, ..., n1, ...),
+    entry :math:`\\partial f(x)_{i} / \\partial x_{j}` — the layout of
+    ``torch.autograd.functional.jacobian``. For vectors: (m, n), row i is the gradient
+    of :math:`f_i`. Works on a float64 copy: the caller's ``x`` is never modified.
     """
     x = np.array(as_array(x, "numerical_jacobian"), dtype=np.float64, copy=True)
     if eps <= 0:
