@@ -6,8 +6,8 @@ so every piece can be compared with its torch twin (see ``tests/``). nnlib itsel
 never imports torch.
 """
 from nnlib import (  # noqa: F401
-    autograd, bench, data, datasets, display, functional, gradcheck, init, nn, optim,
-    random, utils)
+    autograd, bench, data, datasets, display, functional, gradcheck, init, jacobian, nn,
+    optim, random, utils)
 from nnlib.random import manual_seed  # noqa: F401
 from nnlib.modes import (  # noqa: F401
     enable_grad, get_default_dtype, is_grad_enabled, no_grad, set_default_dtype)

@@ -161,24 +161,10 @@ def test_multi_input_multi_output_convention():
     np.testing.assert_allclose(ga, gs)
 
 
-class Residual(nn.Module):
-    """``y = x + f(x)``: the gradient is the sum of the skip path and the branch."""
-
-    def __init__(self, f):
-        super().__init__()
-        self.f = f
-
-    def forward(self, x):
-        return x + self.f(x)
-
-    def backward(self, grad_output):
-        return grad_output + self.f.backward(grad_output)
-
-
 def test_residual_block_matches_torch():
     rng = np.random.default_rng(3)
     branch = nn.Sequential(nn.Linear(4, 4, rng=rng), nn.ReLU(), nn.Linear(4, 4, rng=rng))
-    ours = nn.Sequential(Residual(branch), Residual(nn.Tanh()))
+    ours = nn.Sequential(nn.Residual(branch), nn.Residual(nn.Tanh()))
     tbranch = copy_to_torch(branch, torch.nn.Sequential(
         torch.nn.Linear(4, 4), torch.nn.ReLU(), torch.nn.Linear(4, 4)))
     x = rng.standard_normal((5, 4))

@@ -4,6 +4,7 @@
 from nnlib.nn.module import (  # noqa: F401
     Module, ModuleDict, ModuleList, Parameter, Sequential)
 from nnlib.nn.linear import Flatten, Identity, Linear  # noqa: F401
+from nnlib.nn.residual import Residual  # noqa: F401
 from nnlib.nn.activation import *  # noqa: F401,F403
 from nnlib.nn.softmax import *  # noqa: F401,F403
 from nnlib.nn.loss import *  # noqa: F401,F403
