@@ -32,6 +32,12 @@ $(error $(PYTHON_ERROR))
 endif
 endif
 
+# The checks run two pytest-xdist workers on two cores: one BLAS/OpenMP thread per worker.
+# (Two multi-threaded BLAS pools on two cores spin against each other; small matrix
+# products became up to 20 times slower.) Set them in the environment to override.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
+
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install -q --disable-pip-version-check
