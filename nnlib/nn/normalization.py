@@ -20,6 +20,15 @@ from nnlib.nn.module import Module, Parameter
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
+def _add_affine_grads(layer: Module, grad_weight, grad_bias) -> None:
+    """Add the gradients of :math:`\\gamma` and :math:`\\beta` to the layer's
+    ``weight`` and ``bias`` (each only if the layer has it)."""
+    if layer.weight is not None:
+        layer.weight.accumulate_grad(grad_weight)
+    if layer.bias is not None:
+        layer.bias.accumulate_grad(grad_bias)
+
+
 class _BatchNorm(Module):
     """The one implementation of ``BatchNorm1d``/``BatchNorm2d``; they differ only in
     the input dims they accept (``_ndims``, described by ``_layout``).
@@ -110,10 +119,7 @@ class _BatchNorm(Module):
         weight = None if self.weight is None else self.weight.data
         grad_input, grad_weight, grad_bias = F.batch_norm_backward(grad_output, saved,
                                                                    weight)
-        if self.weight is not None:
-            self.weight.accumulate_grad(grad_weight)
-        if self.bias is not None:
-            self.bias.accumulate_grad(grad_bias)
+        _add_affine_grads(self, grad_weight, grad_bias)
         return grad_input
 
     def extra_repr(self) -> str:
@@ -193,10 +199,7 @@ class LayerNorm(Module):
         weight = None if self.weight is None else self.weight.data
         grad_input, grad_weight, grad_bias = F.layer_norm_backward(grad_output, saved,
                                                                    weight)
-        if self.weight is not None:
-            self.weight.accumulate_grad(grad_weight)
-        if self.bias is not None:
-            self.bias.accumulate_grad(grad_bias)
+        _add_affine_grads(self, grad_weight, grad_bias)
         return grad_input
 
     def extra_repr(self) -> str:
