@@ -23,7 +23,7 @@ CHECKS = [
     (
         "lint",
         "lint",
-        "ruff over book/ notebooks, tests/, tools/ (E501 at 88, pyflakes, E9)",
+        "ruff over nnlib/, book/ notebooks, tests/, tools/ (E501 at 88, pyflakes, E9)",
         [],
     ),
     (
