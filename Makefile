@@ -50,7 +50,7 @@ LINT_NOT_YET :=
 NOTEBOOKS = $(shell git ls-files 'book/*.ipynb' 2>/dev/null || find book -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*')
 
 # The numpy-lower-bound environment (make compat): a second venv from pyproject's lower bounds.
-# numpy 1.24 has wheels for Python <= 3.11 only.
+# (numpy 2.0 has wheels for Python 3.9-3.12; CI uses 3.11.)
 COMPAT_VENV   := .venv-compat
 COMPAT_PYTHON ?= $(PYTHON)
 COMPAT_PIP    := $(COMPAT_VENV)/bin/python -m pip install -q --disable-pip-version-check
@@ -62,7 +62,7 @@ help:
 	@echo "make book       build the site (_build/html) from stored outputs; no torch"
 	@echo "make test       every check, with a summary of what ran and what was skipped"
 	@echo "  parts:        make lint | workflows | unit | nbval | site (site-build + site-test)"
-	@echo "make compat     unit tests + chapters under the lower bounds of pyproject.toml (numpy 1.24)"
+	@echo "make compat     unit tests + chapters under the lower bounds of pyproject.toml (numpy 2.0)"
 	@echo "make execute NB=book/.../qNN_x.ipynb   re-execute one chapter and normalise it"
 	@echo "make strip      normalise every chapter (drop timestamps, kernel versions; merge streams)"
 	@echo "make set-repo URL=https://github.com/OWNER/REPO [BRANCH=main]   switch a fork to its URL"
@@ -168,10 +168,10 @@ workflows: setup
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/zizmor --offline --no-progress -q --config .github/zizmor.yml .github/workflows
 
-# numpy lower bound: a second venv from the lower bounds of pyproject.toml (numpy 1.24,
-# matplotlib 3.7; tools/compat_requirements.py), then the unit tests and nbval over the chapters.
+# numpy lower bound: a second venv from the lower bounds of pyproject.toml (numpy 2.0,
+# matplotlib 3.9; tools/compat_requirements.py), then the unit tests and nbval over the chapters.
 compat:
-	@$(COMPAT_PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0) if v == (3, 11) else sys.exit("error: make compat needs Python 3.11 (numpy 1.24 has no wheels for %d.%d): make compat COMPAT_PYTHON=python3.11" % v)'
+	@$(COMPAT_PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0) if v == (3, 11) else sys.exit("error: make compat runs on Python 3.11 (as CI), not %d.%d: make compat COMPAT_PYTHON=python3.11" % v)'
 	@if ! { [ -x $(COMPAT_VENV)/bin/pip ] && $(COMPAT_VENV)/bin/python -m pip --version >/dev/null 2>&1; }; then \
 	  rm -rf $(COMPAT_VENV) && $(COMPAT_PYTHON) -m venv $(COMPAT_VENV); fi
 	@h="$$(cat pyproject.toml requirements-ci.txt requirements-torch.txt tools/compat_requirements.py | cksum)"; \

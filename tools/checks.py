@@ -50,7 +50,7 @@ CHECKS = [
 NOT_RUN = [
     (
         "compat",
-        "numpy 1.24 / matplotlib 3.7 lower bounds in a second venv (~3 min fresh);"
+        "numpy 2.0 / matplotlib 3.9 lower bounds in a second venv (~3 min fresh);"
         " `make compat`; .ci/run and the CI workflow run it after make test",
     ),
     ("mutants", "mutation tests of nnlib, slow; run `make mutants`"),

@@ -1,7 +1,7 @@
 """Requirements of the lower-bound environment (`make compat`), printed to stdout.
 
 - every dependency of pyproject.toml ``[project] dependencies`` at the release series
-  of its lower bound (``numpy>=1.24`` -> ``numpy==1.24.*``): the oldest versions nnlib
+  of its lower bound (``numpy>=2.0`` -> ``numpy==2.0.*``): the oldest versions nnlib
   promises to support;
 - the test tools at the exact versions of requirements-ci.txt (pytest, nbval, ...).
 Their other dependencies are left to pip (they must accept the old numpy). torch is
