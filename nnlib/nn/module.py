@@ -18,6 +18,7 @@ sum over the calls — exactly what torch's autograd computes.
 """
 from __future__ import annotations
 
+import inspect
 from collections import OrderedDict, namedtuple
 
 import numpy as np
@@ -425,15 +426,12 @@ class Sequential(Module):
         first = modules[0]
         if input_grad:
             return first.backward(grad_output)
-        if isinstance(first, Sequential):
-            return first.backward(grad_output, input_grad=False)
         return first.backward(grad_output, **_no_input_grad(first))
 
 
 def _no_input_grad(module: Module) -> dict:
-    """``{'input_grad': False}`` if ``module.backward`` accepts it, else ``{}``."""
-    import inspect
-
+    """``{'input_grad': False}`` if ``module.backward`` accepts it (``Linear``, a nested
+    ``Sequential``), else ``{}``: layers that cannot skip it just compute it."""
     params = inspect.signature(module.backward).parameters
     return {"input_grad": False} if "input_grad" in params else {}
 
