@@ -10,3 +10,4 @@ from nnlib.nn.softmax import *  # noqa: F401,F403
 from nnlib.nn.loss import *  # noqa: F401,F403
 from nnlib.nn.dropout import *  # noqa: F401,F403
 from nnlib.nn.normalization import *  # noqa: F401,F403
+from nnlib.nn.conv import *  # noqa: F401,F403
