@@ -11,3 +11,4 @@ from nnlib.nn.loss import *  # noqa: F401,F403
 from nnlib.nn.dropout import *  # noqa: F401,F403
 from nnlib.nn.normalization import *  # noqa: F401,F403
 from nnlib.nn.pooling import *  # noqa: F401,F403
+from nnlib.nn.conv import *  # noqa: F401,F403

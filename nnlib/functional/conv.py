@@ -1,0 +1,301 @@
+"""Convolutions ``conv1d``, ``conv2d``, ``conv3d`` and their backward passes.
+
+What deep-learning libraries call *convolution* is **cross-correlation**: the kernel
+is not flipped. For a 2-D input (N, C_in, H, W) and a weight (C_out, C_in/groups, kH,
+kW), output channel :math:`o` of group :math:`g` is
+
+.. math::
+    y[n, o, i, j] = b[o] + \\sum_{c \\in g} \\sum_{a, b'}
+        w[o, c, a, b'] \\; x_p[n, c,\\; s_h i + d_h a,\\; s_w j + d_w b']
+
+with :math:`x_p` the input padded with zeros, :math:`s` the stride and :math:`d` the
+dilation. Each spatial size shrinks to :func:`conv_output_size`:
+:math:`H_{out} = \\lfloor (H + 2p - d(k - 1) - 1)/s \\rfloor + 1`.
+
+One implementation serves 1, 2 and 3 spatial dims (``_conv_forward``,
+``_conv_backward``). It is *im2col*: ``sliding_window_view`` takes every receptive
+field of the padded input as a view, one copy lays them out as the rows of a
+matrix ``cols`` (one per group), and one matrix product with the flattened weight
+computes every output pixel at once. The forward saves ``cols`` (the unfolded input):
+the backward multiplies it with :math:`G` for :math:`\\partial L/\\partial W`, and
+scatters :math:`G W` back onto the input (*col2im*) for :math:`\\partial L/\\partial x`.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+__all__ = ["conv_output_size",
+           "conv1d", "conv1d_forward", "conv1d_backward",
+           "conv2d", "conv2d_forward", "conv2d_backward",
+           "conv3d", "conv3d_forward", "conv3d_backward"]
+
+
+def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
+    """Output length of a convolution along one axis (or per axis, for tuples):
+    :math:`\\lfloor (\\text{size} + 2p - d(k - 1) - 1)/s \\rfloor + 1`.
+
+    ``conv_output_size(28, 5)`` is 24; ``conv_output_size((32, 32), 3, 2, 1)`` is
+    ``(16, 16)``.
+    """
+    args = (size, kernel_size, stride, padding, dilation)
+    if all(isinstance(a, (int, np.integer)) for a in args):
+        return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1
+    nd = max(len(a) for a in args if isinstance(a, (tuple, list)))
+    return tuple(conv_output_size(*vals)
+                 for vals in zip(*(_ntuple(a, nd, "conv_output_size", "argument", 0)
+                                   for a in args)))
+
+
+def _ntuple(value, nd: int, where: str, name: str, minimum: int) -> tuple:
+    """``value`` (an int or ``nd`` ints) as a tuple of ``nd`` ints ``>= minimum``."""
+    values = (value,) * nd if isinstance(value, (int, np.integer)) else value
+    ok = isinstance(values, (tuple, list)) and len(values) == nd and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= minimum
+        for v in values)
+    if not ok:
+        raise ValueError(f"{where}: {name} must be an int >= {minimum} or a tuple of "
+                         f"{nd} of them, got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+def _pads(padding, kernel, stride, dilation, where: str) -> tuple:
+    """Zeros added before and after each spatial axis: ``((lo, hi), ...)``.
+    ``'valid'`` is no padding; ``'same'`` keeps the size (stride 1 only) and, like
+    torch, puts the odd one of an even total padding at the end."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * len(kernel)
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(f"{where}: padding='same' is not supported for "
+                                 f"strided convolutions, got stride={stride}")
+            totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            return tuple((t // 2, t - t // 2) for t in totals)
+        raise ValueError(f"{where}: padding must be 'valid', 'same', an int or a "
+                         f"tuple, got {padding!r}")
+    return tuple((p, p) for p in _ntuple(padding, len(kernel), where, "padding", 0))
+
+
+def _geometry(kernel, stride, padding, dilation, where: str) -> tuple:
+    """``(stride, pads, dilation)`` as tuples, one entry per spatial axis."""
+    nd = len(kernel)
+    stride = _ntuple(stride, nd, where, "stride", 1)
+    dilation = _ntuple(dilation, nd, where, "dilation", 1)
+    return stride, _pads(padding, kernel, stride, dilation, where), dilation
+
+
+def _arguments(input, weight, bias, stride, padding, dilation, groups, nd, where):
+    """Check the shapes; return ``(batched input, stride, pads, dilation)``."""
+    if weight.ndim != nd + 2:
+        raise ValueError(f"{where}: weight must be {nd + 2}-D (C_out, C_in/groups, "
+                         f"*kernel), got shape {weight.shape}")
+    if input.ndim not in (nd + 1, nd + 2):
+        raise ValueError(f"{where}: expected a {nd + 2}-D input (N, C_in, *spatial) "
+                         f"or {nd + 1}-D (C_in, *spatial), got shape {input.shape}")
+    if input.dtype != weight.dtype:
+        raise TypeError(f"{where}: input has dtype {input.dtype} but weight has "
+                        f"{weight.dtype}")
+    if not isinstance(groups, (int, np.integer)) or groups < 1 \
+            or weight.shape[0] % groups:
+        raise ValueError(f"{where}: groups must be a positive divisor of C_out="
+                         f"{weight.shape[0]}, got {groups!r}")
+    x = input if input.ndim == nd + 2 else input[None]
+    if x.shape[1] != weight.shape[1] * groups:
+        raise ValueError(f"{where}: expected input with {weight.shape[1] * groups} "
+                         f"channels (weight {weight.shape}, groups={groups}), got "
+                         f"input of shape {input.shape}")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"{where}: bias must have shape ({weight.shape[0]},), "
+                         f"got {bias.shape}")
+    stride, pads, dilation = _geometry(weight.shape[2:], stride, padding, dilation,
+                                       where)
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
+    span = tuple(d * (k - 1) + 1 for k, d in zip(weight.shape[2:], dilation))
+    if any(s > n for s, n in zip(span, padded)):
+        raise ValueError(f"{where}: the (dilated) kernel {span} is larger than the "
+                         f"padded input {padded} (input {input.shape}, "
+                         f"padding {padding!r})")
+    return x, stride, pads, dilation
+
+
+def _unfold(x, kernel, stride, pads, dilation, groups):
+    """im2col: every receptive field of ``x`` (N, C, *S) as a row.
+
+    Returns ``cols`` (groups, N·P, C/groups·K), P = the number of output pixels and
+    K = prod(kernel), and the output's spatial shape.
+    """
+    nd = len(kernel)
+    xp = np.pad(x, ((0, 0), (0, 0)) + pads) if any(map(any, pads)) else x
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    win = sliding_window_view(xp, span, axis=tuple(range(2, 2 + nd)))
+    # (N, C, *out, *span) -> keep every s-th window and every d-th tap: (N, C, *O, *k)
+    win = win[(slice(None),) * 2 + tuple(slice(None, None, s) for s in stride)
+              + tuple(slice(None, None, d) for d in dilation)]
+    n, c = x.shape[:2]
+    out_size = win.shape[2:2 + nd]
+    win = win.reshape((n, groups, c // groups) + win.shape[2:])
+    # (N, G, Cg, *O, *k) -> (G, N, *O, Cg, *k); the reshape is the one copy
+    order = (1, 0, *range(3, 3 + nd), 2, *range(3 + nd, 3 + 2 * nd))
+    cols = win.transpose(order).reshape(groups, n * int(np.prod(out_size)), -1)
+    return cols, out_size
+
+
+def _conv_forward(input, weight, bias, stride, padding, dilation, groups, nd, where):
+    x, stride, pads, dilation = _arguments(input, weight, bias, stride, padding,
+                                           dilation, groups, nd, where)
+    cols, out_size = _unfold(x, weight.shape[2:], stride, pads, dilation, groups)
+    n, c_out = x.shape[0], weight.shape[0]
+    w = weight.reshape(groups, c_out // groups, -1)               # (G, Og, Cg·K)
+    out = cols @ w.transpose(0, 2, 1)                            # (G, N·P, Og)
+    out = out.reshape((groups, n) + out_size + (c_out // groups,))
+    out = out.transpose((1, 0, 2 + nd, *range(2, 2 + nd)))        # (N, G, Og, *O)
+    out = out.reshape((n, c_out) + out_size)
+    if bias is not None:
+        out += bias.reshape((c_out,) + (1,) * nd)
+    return (out if input.ndim == nd + 2 else out[0]), (cols, input.shape)
+
+
+def _conv_backward(grad_output, saved, weight, bias, stride, padding, dilation,
+                   groups, needs_input_grad, nd, where):
+    cols, input_shape = saved
+    kernel = weight.shape[2:]
+    stride, pads, dilation = _geometry(kernel, stride, padding, dilation, where)
+    batched = len(input_shape) == nd + 2
+    n, c_in, *size = input_shape if batched else (1,) + tuple(input_shape)
+    c_out = weight.shape[0]
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(size, pads))
+    out_size = tuple(conv_output_size(p, k, s, 0, d)
+                     for p, k, s, d in zip(padded, kernel, stride, dilation))
+    expected = ((n, c_out) if batched else (c_out,)) + out_size
+    if grad_output.shape != expected:
+        raise ValueError(f"{where}: grad_output must have shape {expected}, "
+                         f"got {grad_output.shape}")
+    og = c_out // groups
+    # (N, G, Og, *O) -> (G, N·P, Og), the layout of the forward's product
+    g = grad_output.reshape((n, groups, og) + out_size)
+    g = g.transpose((1, 0, *range(3, 3 + nd), 2)).reshape(groups, -1, og)
+    w = weight.reshape(groups, og, -1)                            # (G, Og, Cg·K)
+    grad_weight = (g.transpose(0, 2, 1) @ cols).reshape(weight.shape)
+    grad_bias = None
+    if bias is not None:
+        grad_bias = grad_output.sum(axis=_batch_and_space(grad_output.ndim, nd))
+    if not needs_input_grad:
+        return None, grad_weight, grad_bias
+    # col2im: each kernel tap (a_1, ..., a_nd) adds its column block to the input
+    # pixels it read, s*i + d*a; a Python loop over the K taps, not over pixels
+    gcols = (g @ w).reshape((groups, n) + out_size + (c_in // groups,) + kernel)
+    gcols = gcols.transpose((1, 0, 2 + nd, *range(2, 2 + nd),
+                             *range(3 + nd, 3 + 2 * nd)))          # (N, G, Cg, *O, *k)
+    grad_xp = np.zeros((n, groups, c_in // groups) + padded, dtype=gcols.dtype)
+    for tap in np.ndindex(*kernel):
+        window = tuple(slice(a * d, a * d + s * (o - 1) + 1, s)
+                       for a, d, s, o in zip(tap, dilation, stride, out_size))
+        grad_xp[(Ellipsis,) + window] += gcols[(Ellipsis,) + tap]
+    crop = tuple(slice(lo, lo + size) for (lo, _), size in zip(pads, size))
+    grad_input = grad_xp.reshape((n, c_in) + padded)[(Ellipsis,) + crop]
+    return grad_input.reshape(input_shape), grad_weight, grad_bias
+
+
+def _batch_and_space(ndim: int, nd: int) -> tuple:
+    """The axes of a gradient (N, C, *spatial) or (C, *spatial) other than C."""
+    return (0,) + tuple(range(2, ndim)) if ndim == nd + 2 else tuple(range(1, ndim))
+
+
+def conv2d_forward(input, weight, bias=None, stride=1, padding=0, dilation=1,
+                   groups=1):
+    """:func:`conv2d` and what its backward needs: ``(output, saved)``.
+
+    ``saved`` is ``(cols, input.shape)``: ``cols`` is the unfolded input
+    (groups, N·H_out·W_out, C_in/groups·kH·kW), the matrix the forward multiplied.
+    """
+    return _conv_forward(input, weight, bias, stride, padding, dilation, groups, 2,
+                         "conv2d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D cross-correlation (torch's ``conv2d``; the kernel is not flipped):
+
+    .. math::
+        y[n, o, i, j] = b[o] + \\sum_{c, a, b'} w[o, c, a, b']\\,
+            x_p[n, g(o) C_g + c,\\; s_h i + d_h a,\\; s_w j + d_w b']
+
+    Shapes: ``input`` (N, C_in, H, W) or (C_in, H, W), ``weight``
+    (C_out, C_in/groups, kH, kW), ``bias`` (C_out,) -> (N, C_out, H_out, W_out) with
+    :math:`H_{out} = \\lfloor (H + 2p_h - d_h(k_h - 1) - 1)/s_h \\rfloor + 1`
+    (:func:`conv_output_size`). ``stride``, ``padding`` and ``dilation`` are ints or
+    pairs; ``padding`` may also be ``'valid'`` (0) or ``'same'`` (stride 1).
+    ``groups`` splits the channels into independent convolutions (``groups=C_in``:
+    depthwise).
+    """
+    return conv2d_forward(input, weight, bias, stride, padding, dilation, groups)[0]
+
+
+def conv2d_backward(grad_output, saved, weight, bias=None, stride=1, padding=0,
+                    dilation=1, groups=1, needs_input_grad=True):
+    """Gradients of :func:`conv2d` from ``saved`` of :func:`conv2d_forward`;
+    :math:`G = \\partial L/\\partial y` is (N, C_out, H_out, W_out).
+
+    Returns ``(grad_input, grad_weight, grad_bias)``:
+
+    * :math:`\\partial L/\\partial W = G^\\top \\cdot \\text{cols}` per group (one
+      matrix product), shape of ``weight``
+    * :math:`\\partial L/\\partial b = \\sum_{n, i, j} G` — (C_out,), ``None``
+      without bias
+    * :math:`\\partial L/\\partial x` = col2im of :math:`G W`: every input pixel
+      collects the gradients of the outputs that read it — shape of the input;
+      ``None`` when ``needs_input_grad=False``
+    """
+    return _conv_backward(grad_output, saved, weight, bias, stride, padding, dilation,
+                          groups, needs_input_grad, 2, "conv2d_backward")
+
+
+def conv1d_forward(input, weight, bias=None, stride=1, padding=0, dilation=1,
+                   groups=1):
+    """:func:`conv1d` and ``saved = (cols, input.shape)``
+    (see :func:`conv2d_forward`)."""
+    return _conv_forward(input, weight, bias, stride, padding, dilation, groups, 1,
+                         "conv1d")
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D cross-correlation, :func:`conv2d` along one axis:
+    ``input`` (N, C_in, L) or (C_in, L), ``weight`` (C_out, C_in/groups, k)
+    -> (N, C_out, L_out), :math:`L_{out} = \\lfloor (L + 2p - d(k-1) - 1)/s
+    \\rfloor + 1`."""
+    return conv1d_forward(input, weight, bias, stride, padding, dilation, groups)[0]
+
+
+def conv1d_backward(grad_output, saved, weight, bias=None, stride=1, padding=0,
+                    dilation=1, groups=1, needs_input_grad=True):
+    """Gradients of :func:`conv1d` (as :func:`conv2d_backward`).
+
+    Returns ``(grad_input, grad_weight, grad_bias)``.
+    """
+    return _conv_backward(grad_output, saved, weight, bias, stride, padding, dilation,
+                          groups, needs_input_grad, 1, "conv1d_backward")
+
+
+def conv3d_forward(input, weight, bias=None, stride=1, padding=0, dilation=1,
+                   groups=1):
+    """:func:`conv3d` and ``saved = (cols, input.shape)``
+    (see :func:`conv2d_forward`)."""
+    return _conv_forward(input, weight, bias, stride, padding, dilation, groups, 3,
+                         "conv3d")
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D cross-correlation, :func:`conv2d` over three axes:
+    ``input`` (N, C_in, D, H, W) or (C_in, D, H, W), ``weight``
+    (C_out, C_in/groups, kD, kH, kW) -> (N, C_out, D_out, H_out, W_out)."""
+    return conv3d_forward(input, weight, bias, stride, padding, dilation, groups)[0]
+
+
+def conv3d_backward(grad_output, saved, weight, bias=None, stride=1, padding=0,
+                    dilation=1, groups=1, needs_input_grad=True):
+    """Gradients of :func:`conv3d` (as :func:`conv2d_backward`).
+
+    Returns ``(grad_input, grad_weight, grad_bias)``.
+    """
+    return _conv_backward(grad_output, saved, weight, bias, stride, padding, dilation,
+                          groups, needs_input_grad, 3, "conv3d_backward")
