@@ -182,18 +182,20 @@ def _conv_backward(grad_output, saved, weight, bias, stride, padding, dilation,
         grad_bias = grad_output.sum(axis=_batch_and_space(grad_output.ndim, nd))
     if not needs_input_grad:
         return None, grad_weight, grad_bias
-    # col2im: each kernel tap (a_1, ..., a_nd) adds its column block to the input
-    # pixels it read, s*i + d*a; a Python loop over the K taps, not over pixels
-    gcols = (g @ w).reshape((groups, n) + out_size + (c_in // groups,) + kernel)
-    gcols = gcols.transpose((1, 0, 2 + nd, *range(2, 2 + nd),
-                             *range(3 + nd, 3 + 2 * nd)))          # (N, G, Cg, *O, *k)
-    grad_xp = np.zeros((n, groups, c_in // groups) + padded, dtype=gcols.dtype)
+    # col2im: each kernel tap (a_1, ..., a_nd) adds its block of G W to the input pixels
+    # it read, s*i + d*a; a Python loop over the K taps, not over pixels. The product
+    # is taken as W^T G^T, (G, Cg·K, N·P), so that each tap's block is contiguous.
+    cg = c_in // groups
+    gcols = w.transpose(0, 2, 1) @ g.transpose(0, 2, 1)
+    gcols = gcols.reshape((groups, cg) + kernel + (n,) + out_size)  # (G, Cg, *k, N, *O)
+    grad_xp = np.zeros((groups, cg, n) + padded, dtype=gcols.dtype)
     for tap in np.ndindex(*kernel):
         window = tuple(slice(a * d, a * d + s * (o - 1) + 1, s)
                        for a, d, s, o in zip(tap, dilation, stride, out_size))
-        grad_xp[(Ellipsis,) + window] += gcols[(Ellipsis,) + tap]
+        grad_xp[(slice(None),) * 3 + window] += gcols[(slice(None),) * 2 + tap]
+    grad_xp = np.moveaxis(grad_xp, 2, 0).reshape((n, c_in) + padded)  # (N, C, *padded)
     crop = tuple(slice(lo, lo + size) for (lo, _), size in zip(pads, size))
-    grad_input = grad_xp.reshape((n, c_in) + padded)[(Ellipsis,) + crop]
+    grad_input = grad_xp[(Ellipsis,) + crop]
     return grad_input.reshape(input_shape), grad_weight, grad_bias
 
 
