@@ -7,7 +7,7 @@ never imports torch.
 """
 from nnlib import (  # noqa: F401
     autograd, bench, data, datasets, display, functional, gradcheck, init, jacobian, nn,
-    optim, random, utils)
+    optim, random, summary, utils)
 from nnlib.random import manual_seed  # noqa: F401
 from nnlib.modes import (  # noqa: F401
     enable_grad, get_default_dtype, is_grad_enabled, no_grad, set_default_dtype)
