@@ -8,8 +8,8 @@ PARTS = {
     "02_mlp": "Часть 2. Многослойный персептрон",
     "03_activations": "Часть 3. Функции активации",
     "04_cnn": "Часть 4. Свёрточные сети",
-    "05_rnn_attention": "Часть 5. Рекуррентные сети и внимание",
-    "06_training": "Часть 6. Практика обучения",
+    "05_sequences": "Часть 5. Рекуррентные сети и внимание",
+    "06_practice": "Часть 6. Практика обучения",
 }
 
 CHAPTERS = {
@@ -29,13 +29,13 @@ CHAPTERS = {
     14: ("04_cnn", "convolution_math", "Математическое описание свёртки. Детекторы признаков, фильтры", True),
     15: ("04_cnn", "cnn_architectures", "Архитектура CNN: структура слоёв, примеры", True),
     16: ("04_cnn", "convolution_types", "Типы свёрток (1D, 2D, 3D). Применение вне компьютерного зрения", True),
-    17: ("05_rnn_attention", "simple_rnn", "Архитектура простой RNN. Скрытое состояние как память", True),
-    18: ("05_rnn_attention", "rnn_training_bptt", "Обучение RNN: BPTT, затухание и взрыв градиентов", True),
-    19: ("05_rnn_attention", "lstm_gru", "LSTM и GRU: гейты и долгая память", True),
-    20: ("05_rnn_attention", "attention", "Механизм внимания и self-attention", True),
-    21: ("06_training", "weight_initialization", "Инициализация весов", False),
-    22: ("06_training", "optimizers", "Оптимизаторы: SGD, Momentum, AdaGrad, RMSProp, Adam, AdamW", False),
-    23: ("06_training", "regularization_normalization", "Регуляризация и нормализация: Dropout, Batch Normalization", False),
+    17: ("05_sequences", "simple_rnn", "Архитектура простой RNN. Скрытое состояние как память", True),
+    18: ("05_sequences", "rnn_training_bptt", "Обучение RNN: BPTT, затухание и взрыв градиентов", True),
+    19: ("05_sequences", "lstm_gru", "LSTM и GRU: гейты и долгая память", True),
+    20: ("05_sequences", "attention", "Механизм внимания и self-attention", True),
+    21: ("06_practice", "weight_initialization", "Инициализация весов", False),
+    22: ("06_practice", "optimizers", "Оптимизаторы: SGD, Momentum, AdaGrad, RMSProp, Adam, AdamW", False),
+    23: ("06_practice", "regularization_normalization", "Регуляризация и нормализация: Dropout, Batch Normalization", False),
 }
 
 
