@@ -22,6 +22,8 @@ scatters :math:`G W` back onto the input (*col2im*) for :math:`\\partial L/\\par
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -119,40 +121,90 @@ def _arguments(input, weight, bias, stride, padding, dilation, groups, nd, where
     return x, stride, pads, dilation
 
 
-def _unfold(x, kernel, stride, pads, dilation, groups):
-    """im2col: every receptive field of ``x`` (N, C, *S) as a row.
+def _pad(x, pads):
+    """``x`` (N, C, *S) inside a border of zeros, ``pads[i] = (lo, hi)`` on spatial
+    axis i; ``x`` itself when there is none. (One zero-filled array and one copy:
+    cheaper than ``np.pad``.)"""
+    if not any(map(any, pads)):
+        return x
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
+    xp = np.zeros(x.shape[:2] + padded, dtype=x.dtype)
+    xp[_inside(pads, x.shape[2:])] = x
+    return xp
 
-    Returns ``cols`` (groups, N·P, C/groups·K), P = the number of output pixels and
-    K = prod(kernel), and the output's spatial shape.
+
+def _inside(pads, size) -> tuple:
+    """The index of the original ``size`` part of a padded array (N, C, *padded)."""
+    return (Ellipsis,) + tuple(slice(lo, lo + n) for (lo, _), n in zip(pads, size))
+
+
+def _unfold(x, kernel, stride, pads, dilation, groups, out_size=None):
+    """im2col: every receptive field of ``x`` (N, C, *S) as a column of a matrix.
+
+    Returns ``cols`` (N, G, Cg·K, P) and the output's spatial shape ``out_size``
+    (K = prod(kernel) taps, P = prod(out_size) output pixels, Cg = C/G channels per
+    group): ``cols[n, g, (c, a), p]`` is the input value that tap ``a`` of output
+    pixel ``p`` reads from channel ``c`` of group ``g``. Then one matrix product per
+    image and group, ``W_g @ cols[n, g]``, is the whole convolution. ``out_size``
+    (default: every window that fits) keeps only the first windows.
     """
-    nd = len(kernel)
-    xp = np.pad(x, ((0, 0), (0, 0)) + pads) if any(map(any, pads)) else x
+    nd, (n, c) = len(kernel), x.shape[:2]
     span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    win = sliding_window_view(xp, span, axis=tuple(range(2, 2 + nd)))
-    # (N, C, *out, *span) -> keep every s-th window and every d-th tap: (N, C, *O, *k)
-    win = win[(slice(None),) * 2 + tuple(slice(None, None, s) for s in stride)
+    win = sliding_window_view(_pad(x, pads), span, axis=tuple(range(2, 2 + nd)))
+    if out_size is None:
+        out_size = tuple((m - 1) // s + 1 for m, s in zip(win.shape[2:], stride))
+    # (N, C, *windows, *span) -> every s-th window, every d-th tap: (N, C, *O, *k)
+    win = win[(slice(None),) * 2
+              + tuple(slice(0, s * (o - 1) + 1, s) for s, o in zip(stride, out_size))
               + tuple(slice(None, None, d) for d in dilation)]
-    n, c = x.shape[:2]
-    out_size = win.shape[2:2 + nd]
     win = win.reshape((n, groups, c // groups) + win.shape[2:])
-    # (N, G, Cg, *O, *k) -> (G, N, *O, Cg, *k); the reshape is the one copy
-    order = (1, 0, *range(3, 3 + nd), 2, *range(3 + nd, 3 + 2 * nd))
-    cols = win.transpose(order).reshape(groups, n * int(np.prod(out_size)), -1)
-    return cols, out_size
+    # (N, G, Cg, *O, *k) -> (N, G, Cg, *k, *O): the one copy
+    order = (0, 1, 2, *range(3 + nd, 3 + 2 * nd), *range(3, 3 + nd))
+    cols = np.ascontiguousarray(win.transpose(order))
+    return cols.reshape(n, groups, -1, math.prod(out_size)), out_size
+
+
+def _fold(cols, size, kernel, stride, pads, dilation, out_size):
+    """col2im, the adjoint of :func:`_unfold`: puts every entry of ``cols``
+    (N, G, Cg·K, P) back on the input pixel it was read from, adding up the entries
+    of pixels read several times; returns (N, G·Cg, *size).
+
+    A Python loop over the K kernel taps (not over pixels): tap
+    ``a = (a_1, ..., a_nd)`` of output pixel ``i`` read the padded pixel
+    ``s*i + d*a``, so its row block of ``cols`` is added to a strided window.
+    """
+    n, groups, rows, _ = cols.shape
+    cg = rows // math.prod(kernel)
+    cols = cols.reshape((n, groups, cg) + tuple(kernel) + tuple(out_size))
+    padded = tuple(m + lo + hi for m, (lo, hi) in zip(size, pads))
+    xp = np.zeros((n, groups, cg) + padded, dtype=cols.dtype)
+    every = (slice(None),) * 3
+    for tap in np.ndindex(*kernel):
+        window = tuple(slice(a * d, a * d + s * (o - 1) + 1, s)
+                       for a, d, s, o in zip(tap, dilation, stride, out_size))
+        xp[every + window] += cols[every + tap]
+    return xp.reshape((n, groups * cg) + padded)[_inside(pads, size)]
+
+
+def _weight_matrices(weight, groups):
+    """``weight`` (C_out, Cg, *k) as G matrices (G, C_out/G, Cg·K)."""
+    return weight.reshape(groups, weight.shape[0] // groups, -1)
+
+
+def _weight_grad(a, cols, shape):
+    """:math:`\\sum_n a_n \\cdot \\text{cols}_n^\\top` per group, reshaped to the
+    weight's ``shape``: ``a`` (N, G, R, P), ``cols`` (N, G, Cg·K, P)."""
+    return (a @ cols.swapaxes(2, 3)).sum(axis=0).reshape(shape)
 
 
 def _conv_forward(input, weight, bias, stride, padding, dilation, groups, nd, where):
     x, stride, pads, dilation = _arguments(input, weight, bias, stride, padding,
                                            dilation, groups, nd, where)
     cols, out_size = _unfold(x, weight.shape[2:], stride, pads, dilation, groups)
-    n, c_out = x.shape[0], weight.shape[0]
-    w = weight.reshape(groups, c_out // groups, -1)               # (G, Og, Cg·K)
-    out = cols @ w.transpose(0, 2, 1)                            # (G, N·P, Og)
-    out = out.reshape((groups, n) + out_size + (c_out // groups,))
-    out = out.transpose((1, 0, 2 + nd, *range(2, 2 + nd)))        # (N, G, Og, *O)
-    out = out.reshape((n, c_out) + out_size)
+    out = _weight_matrices(weight, groups) @ cols               # (N, G, C_out/G, P)
+    out = out.reshape(x.shape[:1] + weight.shape[:1] + out_size)
     if bias is not None:
-        out += bias.reshape((c_out,) + (1,) * nd)
+        out += bias.reshape((-1,) + (1,) * nd)
     return (out if input.ndim == nd + 2 else out[0]), (cols, input.shape)
 
 
@@ -163,39 +215,23 @@ def _conv_backward(grad_output, saved, weight, bias, stride, padding, dilation,
     stride, pads, dilation = _geometry(kernel, stride, padding, dilation, where)
     batched = len(input_shape) == nd + 2
     n, c_in, *size = input_shape if batched else (1,) + tuple(input_shape)
-    c_out = weight.shape[0]
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(size, pads))
     out_size = tuple(conv_output_size(p, k, s, 0, d)
                      for p, k, s, d in zip(padded, kernel, stride, dilation))
-    expected = ((n, c_out) if batched else (c_out,)) + out_size
+    expected = ((n,) if batched else ()) + weight.shape[:1] + out_size
     if grad_output.shape != expected:
         raise ValueError(f"{where}: grad_output must have shape {expected}, "
                          f"got {grad_output.shape}")
-    og = c_out // groups
-    # (N, G, Og, *O) -> (G, N·P, Og), the layout of the forward's product
-    g = grad_output.reshape((n, groups, og) + out_size)
-    g = g.transpose((1, 0, *range(3, 3 + nd), 2)).reshape(groups, -1, og)
-    w = weight.reshape(groups, og, -1)                            # (G, Og, Cg·K)
-    grad_weight = (g.transpose(0, 2, 1) @ cols).reshape(weight.shape)
+    g = grad_output.reshape(n, groups, -1, math.prod(out_size))   # (N, G, Og, P)
+    grad_weight = _weight_grad(g, cols, weight.shape)
     grad_bias = None
     if bias is not None:
         grad_bias = grad_output.sum(axis=_batch_and_space(grad_output.ndim, nd))
     if not needs_input_grad:
         return None, grad_weight, grad_bias
-    # col2im: each kernel tap (a_1, ..., a_nd) adds its block of G W to the input pixels
-    # it read, s*i + d*a; a Python loop over the K taps, not over pixels. The product
-    # is taken as W^T G^T, (G, Cg·K, N·P), so that each tap's block is contiguous.
-    cg = c_in // groups
-    gcols = w.transpose(0, 2, 1) @ g.transpose(0, 2, 1)
-    gcols = gcols.reshape((groups, cg) + kernel + (n,) + out_size)  # (G, Cg, *k, N, *O)
-    grad_xp = np.zeros((groups, cg, n) + padded, dtype=gcols.dtype)
-    for tap in np.ndindex(*kernel):
-        window = tuple(slice(a * d, a * d + s * (o - 1) + 1, s)
-                       for a, d, s, o in zip(tap, dilation, stride, out_size))
-        grad_xp[(slice(None),) * 3 + window] += gcols[(slice(None),) * 2 + tap]
-    grad_xp = np.moveaxis(grad_xp, 2, 0).reshape((n, c_in) + padded)  # (N, C, *padded)
-    crop = tuple(slice(lo, lo + size) for (lo, _), size in zip(pads, size))
-    grad_input = grad_xp[(Ellipsis,) + crop]
+    # ∂L/∂cols = W^T G per image and group, then col2im back onto the input
+    gcols = _weight_matrices(weight, groups).swapaxes(1, 2) @ g  # (N, G, Cg·K, P)
+    grad_input = _fold(gcols, size, kernel, stride, pads, dilation, out_size)
     return grad_input.reshape(input_shape), grad_weight, grad_bias
 
 
