@@ -68,26 +68,34 @@ def _pair(torch, nnlib, shape, args, kw):
 
 
 def _gemms(shape, args, kw):
-    """The three products of the layer's forward+backward as plain numpy ``@``
-    (groups=1): W (C_out, C_in·K) @ cols (C_in·K, N·P), W^T @ G, G @ cols^T."""
+    """The three products of the layer's forward+backward (groups=1) as plain numpy
+    ``@``, in two forms: per image, as nnlib calls them (W (C_out, C_in·K) @
+    cols_n (C_in·K, P), W^T @ G_n, G_n @ cols_n^T), and as one 2-D product each
+    over all N·P pixels."""
     rng = np.random.default_rng(1)
     c_in, c_out, k = args
     n, _, h, w = shape
     p = kw.get("padding", 0)
-    npix = n * (h + 2 * p - k + 1) * (w + 2 * p - k + 1)
+    npix = (h + 2 * p - k + 1) * (w + 2 * p - k + 1)
     f32 = np.float32
     wm = rng.standard_normal((c_out, c_in * k * k)).astype(f32)
-    cols = rng.standard_normal((c_in * k * k, npix)).astype(f32)
-    gm = rng.standard_normal((c_out, npix)).astype(f32)
+    cols = rng.standard_normal((n, c_in * k * k, npix)).astype(f32)
+    gm = rng.standard_normal((n, c_out, npix)).astype(f32)
+    cols2, gm2 = cols.reshape(c_in * k * k, -1), gm.reshape(c_out, -1)
 
-    def three():
+    def per_image():
         wm @ cols
         wm.T @ gm
-        gm @ cols.T
+        (gm @ cols.swapaxes(1, 2)).sum(axis=0)
 
-    flop = 3 * 2 * c_out * c_in * k * k * npix
+    def flat():
+        wm @ cols2
+        wm.T @ gm2
+        gm2 @ cols2.T
+
+    flop = 3 * 2 * c_out * c_in * k * k * n * npix
     a = rng.standard_normal((1024, 1024)).astype(f32)
-    return three, flop, (lambda: a @ a), 2 * 1024 ** 3
+    return per_image, flat, flop, (lambda: a @ a), 2 * 1024 ** 3
 
 
 def _interleaved(fns, repeat, clock):
@@ -124,15 +132,18 @@ def main() -> None:
             tn, tt = _interleaved([ours, theirs], args.repeat, clock)
             print(f"{name:38s} {tn * 1e3:7.2f}ms {tt * 1e3:7.2f}ms {tn / tt:11.2f}×")
             continue
-        three, flop, square, flop_sq = _gemms(shape, cargs, kw)
-        tn, tt, tg, tsq = _interleaved([ours, theirs, three, square], args.repeat,
-                                       clock)
+        per_image, flat, flop, square, flop_sq = _gemms(shape, cargs, kw)
+        tn, tt, ti, tf, tsq = _interleaved([ours, theirs, per_image, flat, square],
+                                           args.repeat, clock)
         print(f"{name:38s} {tn * 1e3:7.2f}ms {tt * 1e3:7.2f}ms {tn / tt:11.2f}×")
-        print(f"  GFLOP/s ({flop / 1e9:.2f} GFLOP per step): nnlib {flop / tn / 1e9:.1f}"
-              f", torch {flop / tt / 1e9:.1f}, numpy @ on the same 3 products "
-              f"{flop / tg / 1e9:.1f} ({tg * 1e3:.1f} ms), numpy @ 1024² "
-              f"{flop_sq / tsq / 1e9:.1f}; nnlib = {tg / tn:.0%} of numpy's @")
-
+        gf = [flop / t / 1e9 for t in (tn, tt, ti, tf)] + [flop_sq / tsq / 1e9]
+        print(f"  GFLOP/s, 3 products of {flop / 1e9:.2f} GFLOP: nnlib {gf[0]:.1f}, "
+              f"torch {gf[1]:.1f}")
+        print(f"  numpy @ alone on the same products: per image {gf[2]:.1f} "
+              f"({ti * 1e3:.1f} ms), as 2-D over N·P {gf[3]:.1f} ({tf * 1e3:.1f} ms); "
+              f"square 1024 {gf[4]:.1f}")
+        print(f"  nnlib = {gf[0] / gf[2]:.0%} of numpy's @ per image, "
+              f"{gf[0] / gf[3]:.0%} of 2-D, {gf[0] / gf[4]:.0%} of square 1024")
 
 if __name__ == "__main__":
     main()

@@ -14,11 +14,17 @@ dilation. Each spatial size shrinks to :func:`conv_output_size`:
 
 One implementation serves 1, 2 and 3 spatial dims (``_conv_forward``,
 ``_conv_backward``). It is *im2col*: ``sliding_window_view`` takes every receptive
-field of the padded input as a view, one copy lays them out as the rows of a
-matrix ``cols`` (one per group), and one matrix product with the flattened weight
-computes every output pixel at once. The forward saves ``cols`` (the unfolded input):
-the backward multiplies it with :math:`G` for :math:`\\partial L/\\partial W`, and
-scatters :math:`G W` back onto the input (*col2im*) for :math:`\\partial L/\\partial x`.
+field of the padded input as a view, one copy lays them out as the columns of a
+matrix ``cols`` (one per image and group, rows = input channel × kernel tap), and one
+matrix product :math:`W \\cdot \\text{cols}` computes every output pixel at once,
+already in the (N, C_out, *spatial) layout. The forward saves ``cols`` (the unfolded
+input): the backward multiplies :math:`G \\cdot \\text{cols}^\\top` for
+:math:`\\partial L/\\partial W`, and scatters :math:`W^\\top G` back onto the input
+(*col2im*, ``_fold``) for :math:`\\partial L/\\partial x`.
+
+The transposed convolution (:func:`conv_transpose2d`) is that input gradient used as
+a layer: its forward is col2im of :math:`W^\\top x` (the same ``_conv_input_grad``), and
+its backward is a convolution of :math:`G` (the same ``_unfold`` and product).
 """
 from __future__ import annotations
 
@@ -27,10 +33,12 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["conv_output_size",
+__all__ = ["conv_output_size", "conv_transpose_output_size",
            "conv1d", "conv1d_forward", "conv1d_backward",
            "conv2d", "conv2d_forward", "conv2d_backward",
-           "conv3d", "conv3d_forward", "conv3d_backward"]
+           "conv3d", "conv3d_forward", "conv3d_backward",
+           "conv_transpose2d", "conv_transpose2d_forward",
+           "conv_transpose2d_backward"]
 
 
 def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
@@ -47,6 +55,25 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
     return tuple(conv_output_size(*vals)
                  for vals in zip(*(_ntuple(a, nd, "conv_output_size", "argument", 0)
                                    for a in args)))
+
+
+def conv_transpose_output_size(size, kernel_size, stride=1, padding=0,
+                               output_padding=0, dilation=1):
+    """Output length of a transposed convolution along one axis (or per axis, for
+    tuples): :math:`(\\text{size} - 1)s - 2p + d(k - 1) + \\text{output\\_padding}
+    + 1`, the largest input size that :func:`conv_output_size` maps to ``size``
+    (plus ``output_padding``).
+
+    ``conv_transpose_output_size(16, 4, 2, 1)`` is 32;
+    ``conv_transpose_output_size((7, 7), 3, 2, 1, 1)`` is ``(14, 14)``.
+    """
+    args = (size, kernel_size, stride, padding, output_padding, dilation)
+    if all(isinstance(a, (int, np.integer)) for a in args):
+        return ((size - 1) * stride - 2 * padding + dilation * (kernel_size - 1)
+                + output_padding + 1)
+    nd = max(len(a) for a in args if isinstance(a, (tuple, list)))
+    return tuple(conv_transpose_output_size(*vals) for vals in zip(
+        *(_ntuple(a, nd, "conv_transpose_output_size", "argument", 0) for a in args)))
 
 
 def _ntuple(value, nd: int, where: str, name: str, minimum: int) -> tuple:
@@ -197,6 +224,21 @@ def _weight_grad(a, cols, shape):
     return (a @ cols.swapaxes(2, 3)).sum(axis=0).reshape(shape)
 
 
+def _conv_input_grad(g, weight, groups, size, stride, pads, dilation):
+    """col2im of :math:`W^\\top G`: the gradient of a convolution with respect to its
+    input, (N, C_in, *size), from ``g`` (N, C_out, *out). The same function *is* the
+    transposed convolution (:func:`conv_transpose2d`) of ``g`` with ``weight``.
+
+    :math:`\\partial L/\\partial \\text{cols} = W^\\top G` per image and group (one
+    matrix product), then :func:`_fold` sums every column back onto the pixels it
+    was read from.
+    """
+    n, _, *out_size = g.shape
+    g = g.reshape(n, groups, -1, math.prod(out_size))             # (N, G, Og, P)
+    gcols = _weight_matrices(weight, groups).swapaxes(1, 2) @ g  # (N, G, Cg·K, P)
+    return _fold(gcols, size, weight.shape[2:], stride, pads, dilation, out_size)
+
+
 def _conv_forward(input, weight, bias, stride, padding, dilation, groups, nd, where):
     x, stride, pads, dilation = _arguments(input, weight, bias, stride, padding,
                                            dilation, groups, nd, where)
@@ -229,10 +271,90 @@ def _conv_backward(grad_output, saved, weight, bias, stride, padding, dilation,
         grad_bias = grad_output.sum(axis=_batch_and_space(grad_output.ndim, nd))
     if not needs_input_grad:
         return None, grad_weight, grad_bias
-    # ∂L/∂cols = W^T G per image and group, then col2im back onto the input
-    gcols = _weight_matrices(weight, groups).swapaxes(1, 2) @ g  # (N, G, Cg·K, P)
-    grad_input = _fold(gcols, size, kernel, stride, pads, dilation, out_size)
+    grad_input = _conv_input_grad(g.reshape((n, -1) + out_size), weight, groups, size,
+                                  stride, pads, dilation)
     return grad_input.reshape(input_shape), grad_weight, grad_bias
+
+
+def _transpose_arguments(input, weight, bias, stride, padding, output_padding,
+                         groups, dilation, nd, where):
+    """Check the shapes of a transposed convolution; return
+    ``(batched input, stride, pads, dilation, output spatial size)``."""
+    if weight.ndim != nd + 2:
+        raise ValueError(f"{where}: weight must be {nd + 2}-D (C_in, C_out/groups, "
+                         f"*kernel), got shape {weight.shape}")
+    if input.ndim not in (nd + 1, nd + 2):
+        raise ValueError(f"{where}: expected a {nd + 2}-D input (N, C_in, *spatial) "
+                         f"or {nd + 1}-D (C_in, *spatial), got shape {input.shape}")
+    if input.dtype != weight.dtype:
+        raise TypeError(f"{where}: input has dtype {input.dtype} but weight has "
+                        f"{weight.dtype}")
+    if not isinstance(groups, (int, np.integer)) or groups < 1 \
+            or weight.shape[0] % groups:
+        raise ValueError(f"{where}: groups must be a positive divisor of C_in="
+                         f"{weight.shape[0]}, got {groups!r}")
+    x = input if input.ndim == nd + 2 else input[None]
+    if x.shape[1] != weight.shape[0]:
+        raise ValueError(f"{where}: expected input with {weight.shape[0]} channels "
+                         f"(weight {weight.shape}), got input of shape {input.shape}")
+    c_out = weight.shape[1] * groups
+    if bias is not None and bias.shape != (c_out,):
+        raise ValueError(f"{where}: bias must have shape ({c_out},), got {bias.shape}")
+    kernel = weight.shape[2:]
+    stride = _ntuple(stride, nd, where, "stride", 1)
+    dilation = _ntuple(dilation, nd, where, "dilation", 1)
+    padding = _ntuple(padding, nd, where, "padding", 0)
+    output_padding = _ntuple(output_padding, nd, where, "output_padding", 0)
+    if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(f"{where}: output_padding must be smaller than stride or "
+                         f"dilation, got output_padding={output_padding}, "
+                         f"stride={stride}, dilation={dilation}")
+    size = tuple(conv_transpose_output_size(*args) for args in zip(
+        x.shape[2:], kernel, stride, padding, output_padding, dilation))
+    if any(m < 1 for m in size):
+        raise ValueError(f"{where}: the output would have size {size} (input "
+                         f"{input.shape}, kernel {kernel}, padding {padding}): "
+                         f"padding is too large")
+    return x, stride, tuple((p, p) for p in padding), dilation, size
+
+
+def _conv_transpose_forward(input, weight, bias, stride, padding, output_padding,
+                            groups, dilation, nd, where):
+    x, stride, pads, dilation, size = _transpose_arguments(
+        input, weight, bias, stride, padding, output_padding, groups, dilation, nd,
+        where)
+    # the transposed convolution IS the input gradient of a convolution with this
+    # weight: col2im of W^T x
+    out = _conv_input_grad(x, weight, groups, size, stride, pads, dilation)
+    if bias is not None:
+        out += bias.reshape((-1,) + (1,) * nd)
+    return (out if input.ndim == nd + 2 else out[0]), input
+
+
+def _conv_transpose_backward(grad_output, saved, weight, bias, stride, padding,
+                             output_padding, groups, dilation, needs_input_grad, nd,
+                             where):
+    x, stride, pads, dilation, size = _transpose_arguments(
+        saved, weight, bias, stride, padding, output_padding, groups, dilation, nd,
+        where)
+    expected = ((x.shape[0],) if saved.ndim == nd + 2 else ()) \
+        + (weight.shape[1] * groups,) + size
+    if grad_output.shape != expected:
+        raise ValueError(f"{where}: grad_output must have shape {expected}, "
+                         f"got {grad_output.shape}")
+    g = grad_output.reshape((x.shape[0], -1) + size)
+    # unfold G at the input's positions: the cols of the convolution conv(G, W)
+    cols, _ = _unfold(g, weight.shape[2:], stride, pads, dilation, groups,
+                      out_size=x.shape[2:])                    # (N, G, Og·K, P_in)
+    a = x.reshape(x.shape[0], groups, -1, cols.shape[-1])     # (N, G, C_in/G, P_in)
+    grad_weight = _weight_grad(a, cols, weight.shape)
+    grad_bias = None
+    if bias is not None:
+        grad_bias = grad_output.sum(axis=_batch_and_space(grad_output.ndim, nd))
+    if not needs_input_grad:
+        return None, grad_weight, grad_bias
+    grad_input = _weight_matrices(weight, groups) @ cols      # conv(G, W): (N, G, ...)
+    return grad_input.reshape(saved.shape), grad_weight, grad_bias
 
 
 def _batch_and_space(ndim: int, nd: int) -> tuple:
@@ -245,7 +367,7 @@ def conv2d_forward(input, weight, bias=None, stride=1, padding=0, dilation=1,
     """:func:`conv2d` and what its backward needs: ``(output, saved)``.
 
     ``saved`` is ``(cols, input.shape)``: ``cols`` is the unfolded input
-    (groups, N·H_out·W_out, C_in/groups·kH·kW), the matrix the forward multiplied.
+    (N, groups, C_in/groups·kH·kW, H_out·W_out), the matrices the forward multiplied.
     """
     return _conv_forward(input, weight, bias, stride, padding, dilation, groups, 2,
                          "conv2d")
@@ -276,11 +398,11 @@ def conv2d_backward(grad_output, saved, weight, bias=None, stride=1, padding=0,
 
     Returns ``(grad_input, grad_weight, grad_bias)``:
 
-    * :math:`\\partial L/\\partial W = G^\\top \\cdot \\text{cols}` per group (one
-      matrix product), shape of ``weight``
+    * :math:`\\partial L/\\partial W = \\sum_n G_n \\text{cols}_n^\\top` per group
+      (:math:`G_n` is (C_out, H_out·W_out)), shape of ``weight``
     * :math:`\\partial L/\\partial b = \\sum_{n, i, j} G` — (C_out,), ``None``
       without bias
-    * :math:`\\partial L/\\partial x` = col2im of :math:`G W`: every input pixel
+    * :math:`\\partial L/\\partial x` = col2im of :math:`W^\\top G`: every input pixel
       collects the gradients of the outputs that read it — shape of the input;
       ``None`` when ``needs_input_grad=False``
     """
@@ -337,3 +459,63 @@ def conv3d_backward(grad_output, saved, weight, bias=None, stride=1, padding=0,
     """
     return _conv_backward(grad_output, saved, weight, bias, stride, padding, dilation,
                           groups, needs_input_grad, 3, "conv3d_backward")
+
+
+def conv_transpose2d_forward(input, weight, bias=None, stride=1, padding=0,
+                             output_padding=0, groups=1, dilation=1):
+    """:func:`conv_transpose2d` and what its backward needs: ``(output, saved)``;
+    ``saved`` is the input itself."""
+    return _conv_transpose_forward(input, weight, bias, stride, padding,
+                                   output_padding, groups, dilation, 2,
+                                   "conv_transpose2d")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1):
+    """2-D transposed convolution (torch's ``conv_transpose2d``, sometimes called
+    *deconvolution*): the gradient of :func:`conv2d` with respect to its input,
+    used as a layer. Every input pixel spreads its values, weighted by the kernel,
+    over a window of the output; overlapping windows add up:
+
+    .. math::
+        y_p[n, g(c) C_g^{out} + o,\\; s_h i + d_h a,\\; s_w j + d_w b'] \\mathrel{+}=
+            w[c, o, a, b']\\; x[n, c, i, j]
+
+    and ``y`` is :math:`y_p` without ``padding`` on each side (plus ``bias``). In
+    matrices: :math:`y` = col2im of :math:`W^\\top x` — the input gradient of
+    :func:`conv2d`, computed by the same code.
+
+    Shapes: ``input`` (N, C_in, H, W) or (C_in, H, W), ``weight``
+    (C_in, C_out/groups, kH, kW), ``bias`` (C_out,) -> (N, C_out, H_out, W_out) with
+    :math:`H_{out} = (H - 1)s_h - 2p_h + d_h(k_h - 1) + \\text{output\\_padding}_h + 1`
+    (:func:`conv_transpose_output_size`). ``output_padding`` (smaller than stride or
+    dilation) adds rows/columns at the end: a strided convolution maps several
+    sizes to the same output size, and it picks one of them.
+    """
+    return conv_transpose2d_forward(input, weight, bias, stride, padding,
+                                    output_padding, groups, dilation)[0]
+
+
+def conv_transpose2d_backward(grad_output, saved, weight, bias=None, stride=1,
+                              padding=0, output_padding=0, groups=1, dilation=1,
+                              needs_input_grad=True):
+    """Gradients of :func:`conv_transpose2d`; ``saved`` is the input (from
+    :func:`conv_transpose2d_forward`), :math:`G = \\partial L/\\partial y` is
+    (N, C_out, H_out, W_out).
+
+    Returns ``(grad_input, grad_weight, grad_bias)``. With :math:`\\text{cols}` =
+    im2col of :math:`G` at the input's pixels (what :func:`conv2d` of :math:`G`
+    multiplies):
+
+    * :math:`\\partial L/\\partial x = W \\cdot \\text{cols}` — the forward
+      convolution ``conv2d(G, weight, stride, padding, dilation, groups)``, shape of
+      the input; ``None`` when ``needs_input_grad=False``
+    * :math:`\\partial L/\\partial W = \\sum_n x_n \\cdot \\text{cols}_n^\\top` per
+      group (conv2d's weight gradient with the roles of :math:`x` and :math:`G`
+      swapped), shape of ``weight``
+    * :math:`\\partial L/\\partial b = \\sum_{n, i, j} G` — (C_out,), ``None``
+      without bias
+    """
+    return _conv_transpose_backward(grad_output, saved, weight, bias, stride, padding,
+                                    output_padding, groups, dilation,
+                                    needs_input_grad, 2, "conv_transpose2d_backward")
