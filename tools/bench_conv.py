@@ -110,7 +110,7 @@ def _interleaved(fns, repeat, clock):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--only", default="", help="workloads whose name contains this")
     args = ap.parse_args()
     import torch

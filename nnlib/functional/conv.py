@@ -229,14 +229,30 @@ def _conv_input_grad(g, weight, groups, size, stride, pads, dilation):
     input, (N, C_in, *size), from ``g`` (N, C_out, *out). The same function *is* the
     transposed convolution (:func:`conv_transpose2d`) of ``g`` with ``weight``.
 
-    :math:`\\partial L/\\partial \\text{cols} = W^\\top G` per image and group (one
-    matrix product), then :func:`_fold` sums every column back onto the pixels it
-    was read from.
+    One kernel tap at a time (a Python loop over the K taps, not over pixels): tap
+    :math:`a` of output pixel :math:`i` read the padded input pixel
+    :math:`s i + d a` with the weights :math:`W_a` (C_out, C_in) per group, so
+    :math:`W_a^\\top G` — one matrix product over every image's pixels — is added
+    to that strided window. (This is :func:`_fold` of the whole
+    :math:`W^\\top G`, without that (C_in·K, N·P) matrix in memory.)
     """
-    n, _, *out_size = g.shape
-    g = g.reshape(n, groups, -1, math.prod(out_size))             # (N, G, Og, P)
-    gcols = _weight_matrices(weight, groups).swapaxes(1, 2) @ g  # (N, G, Cg·K, P)
-    return _fold(gcols, size, weight.shape[2:], stride, pads, dilation, out_size)
+    n, c_out, *out_size = g.shape
+    kernel, cg, og = weight.shape[2:], weight.shape[1], c_out // groups
+    # (N, G·Og, *O) -> (G, Og, N·P): every image's pixels side by side
+    g = g.reshape(n, groups, og, -1).transpose(1, 2, 0, 3).reshape(groups, og, -1)
+    # (G·Og, Cg, *k) -> (K, G, Og, Cg): W_a, one matrix per tap and group
+    taps = np.ascontiguousarray(np.moveaxis(weight.reshape(groups, og, cg, -1), 3, 0))
+    padded = tuple(m + lo + hi for m, (lo, hi) in zip(size, pads))
+    xp = np.zeros((n, groups, cg) + padded, dtype=g.dtype)
+    target = np.moveaxis(xp, 0, 2)                           # (G, Cg, N, *padded)
+    part = np.empty((groups, cg, g.shape[2]), dtype=g.dtype)
+    every = (slice(None),) * 3
+    for t, tap in enumerate(np.ndindex(*kernel)):
+        np.matmul(taps[t].swapaxes(1, 2), g, out=part)     # W_a^T G: (G, Cg, N·P)
+        window = tuple(slice(a * d, a * d + s * (o - 1) + 1, s)
+                       for a, d, s, o in zip(tap, dilation, stride, out_size))
+        target[every + window] += part.reshape((groups, cg, n, *out_size))
+    return xp.reshape((n, groups * cg) + padded)[_inside(pads, size)]
 
 
 def _conv_forward(input, weight, bias, stride, padding, dilation, groups, nd, where):
