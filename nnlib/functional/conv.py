@@ -20,7 +20,9 @@ matrix product :math:`W \\cdot \\text{cols}` computes every output pixel at once
 already in the (N, C_out, *spatial) layout. The forward saves ``cols`` (the unfolded
 input): the backward multiplies :math:`G \\cdot \\text{cols}^\\top` for
 :math:`\\partial L/\\partial W`, and scatters :math:`W^\\top G` back onto the input
-(*col2im*, ``_fold``) for :math:`\\partial L/\\partial x`.
+(*col2im*) for :math:`\\partial L/\\partial x`. ``_fold`` is col2im as the adjoint of
+``_unfold``, the reference; ``_conv_input_grad`` computes the same one kernel tap at
+a time without the large matrix :math:`W^\\top G` (the tests check they agree).
 
 The transposed convolution (:func:`conv_transpose2d`) is that input gradient used as
 a layer: its forward is col2im of :math:`W^\\top x` (the same ``_conv_input_grad``), and
@@ -196,7 +198,8 @@ def _fold(cols, size, kernel, stride, pads, dilation, out_size):
     (N, G, Cg·K, P) back on the input pixel it was read from, adding up the entries
     of pixels read several times; returns (N, G·Cg, *size).
 
-    A Python loop over the K kernel taps (not over pixels): tap
+    The reference implementation (``_conv_input_grad`` is the fast one, tested
+    equal). A Python loop over the K kernel taps (not over pixels): tap
     ``a = (a_1, ..., a_nd)`` of output pixel ``i`` read the padded pixel
     ``s*i + d*a``, so its row block of ``cols`` is added to a strided window.
     """
