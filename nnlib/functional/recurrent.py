@@ -1,6 +1,6 @@
 """Recurrent cells (Elman RNN, LSTM, GRU) and one recurrent layer over a sequence.
 
-Each cell's formula lives once, as a *step*: ``<cell>_step(xi, state, w_hh, b_hh)``
+Each cell's formula lives once, as a *step*: ``<cell>_step(xi, *state, w_hh, b_hh)``
 takes the input projection :math:`x_t W_{ih}^\\top + b_{ih}` (computed for all time
 steps at once by the caller) and the previous state, does **one** matrix product
 :math:`h_{t-1} W_{hh}^\\top + b_{hh}` for all gates and returns the new state and
@@ -11,8 +11,9 @@ stacked as the gates):
 
 * RNN (1 gate): :math:`h' = \\tanh(x W_{ih}^\\top + b_{ih} + h W_{hh}^\\top + b_{hh})`
   (or ReLU);
-* LSTM (gates i, f, g, o): :math:`i, f, o = \\sigma(\\cdot)`, :math:`g = \\tanh(\\cdot)`,
-  :math:`c' = f \\odot c + i \\odot g`, :math:`h' = o \\odot \\tanh c'`;
+* LSTM (gates i, f, g, o): :math:`i, f, o = \\sigma(\\cdot)`,
+  :math:`g = \\tanh(\\cdot)`, :math:`c' = f \\odot c + i \\odot g`,
+  :math:`h' = o \\odot \\tanh c'`;
 * GRU (gates r, z, n): :math:`r, z = \\sigma(\\cdot)`,
   :math:`n = \\tanh(W_{in} x + b_{in} + r \\odot (W_{hn} h + b_{hn}))`,
   :math:`h' = (1 - z) \\odot n + z \\odot h`.
@@ -30,8 +31,8 @@ from __future__ import annotations
 import numpy as np
 
 from nnlib._checks import as_array, check_choice
-from nnlib.functional.activations import (relu, relu_backward, sigmoid,
-                                          sigmoid_backward, tanh_backward)
+from nnlib.functional.activations import (relu, relu_backward, sigmoid_backward,
+                                          tanh_backward)
 
 __all__ = ["rnn_step", "rnn_step_backward", "lstm_step", "lstm_step_backward",
            "gru_step", "gru_step_backward",
@@ -40,6 +41,18 @@ __all__ = ["rnn_step", "rnn_step_backward", "lstm_step", "lstm_step_backward",
            "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell", "gru_cell"]
 
 MODES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}   # mode -> number of gates
+
+
+def _sigmoid_(a):
+    """:math:`\\sigma(a) = 1/(1 + e^{-a})` in place (the hot loop: no temporaries).
+
+    The same function as :func:`nnlib.functional.sigmoid`; where :math:`e^{-a}`
+    overflows (a < -88 in float32) it gives 1/inf = 0, the right limit.
+    """
+    with np.errstate(over="ignore"):
+        np.exp(np.negative(a, out=a), out=a)
+    a += 1.0
+    return np.divide(1.0, a, out=a)
 
 
 def _hidden_projection(h, w_hh, b_hh):
@@ -51,58 +64,56 @@ def _hidden_projection(h, w_hh, b_hh):
 
 
 # ------------------------------------------------------------------------- the steps
-def rnn_step(xi, state, w_hh, b_hh=None, nonlinearity="tanh"):
+def rnn_step(xi, h, w_hh, b_hh=None, nonlinearity="tanh"):
     """Elman step :math:`h' = \\tanh(x_i + h W_{hh}^\\top + b_{hh})` (or ReLU).
 
-    ``xi`` (N, H) is the input projection, ``state = (h,)`` with h (N, H).
-    Returns ``((h',), saved)``; ``saved = (h',)`` (both derivatives need the output).
+    ``xi`` (N, H) is the input projection, ``h`` (N, H) the previous state.
+    Returns ``(h', saved)``; ``saved = (h',)`` (both derivatives need the output).
     """
-    (h,) = state
     a = xi + _hidden_projection(h, w_hh, b_hh)
     h_new = np.tanh(a, out=a) if nonlinearity == "tanh" else relu(a)
-    return (h_new,), (h_new,)
+    return h_new, (h_new,)
 
 
-def rnn_step_backward(grad_state, saved, w_hh, nonlinearity="tanh"):
-    """Backward of :func:`rnn_step`; ``grad_state = (dL/dh',)``.
+def rnn_step_backward(grad_h, saved, w_hh, nonlinearity="tanh"):
+    """Backward of :func:`rnn_step`; ``grad_h`` = dL/dh'.
 
     With :math:`\\delta = \\partial L/\\partial h' \\odot f'` (:math:`1 - h'^2` for
     tanh, :math:`[h' > 0]` for ReLU), both projections get :math:`\\delta` and
     :math:`\\partial L/\\partial h = \\delta W_{hh}`.
-    Returns ``(grad_xi, grad_hh, grad_state)``.
+    Returns ``(grad_xi, grad_hh, grad_h)``.
     """
-    (grad_h,) = grad_state
     (h_new,) = saved
     if nonlinearity == "tanh":
         delta = tanh_backward(grad_h, h_new)
     else:
         delta = relu_backward(grad_h, h_new)
-    return delta, delta, (delta @ w_hh,)
+    return delta, delta, delta @ w_hh
 
 
-def lstm_step(xi, state, w_hh, b_hh=None):
-    """LSTM step; ``xi`` (N, 4H) the input projection, ``state = (h, c)``, each (N, H).
+def lstm_step(xi, h, c, w_hh, b_hh=None):
+    """LSTM step; ``xi`` (N, 4H) the input projection, ``h``, ``c`` (N, H) the state.
 
     Gates (torch's order i, f, g, o along the 4H axis):
     :math:`[i, f, g, o] = [\\sigma, \\sigma, \\tanh, \\sigma](x_i + h W_{hh}^\\top
     + b_{hh})`, :math:`c' = f \\odot c + i \\odot g`, :math:`h' = o \\odot \\tanh c'`.
-    Returns ``((h', c'), saved)``, ``saved = (gates, c, tanh c')`` with the gates
+    Returns ``(h', c', saved)``, ``saved = (gates, c, tanh c')`` with the gates
     after their nonlinearities.
     """
-    h, c = state
     H = h.shape[-1]
-    gates = xi + _hidden_projection(h, w_hh, b_hh)
-    g_pre = gates[:, 2 * H:3 * H].copy()
-    gates = sigmoid(gates)                       # i, f, o (g overwritten next)
-    np.tanh(g_pre, out=gates[:, 2 * H:3 * H])
+    gates = _hidden_projection(h, w_hh, b_hh)
+    gates += xi
     i, f, g, o = (gates[:, k * H:(k + 1) * H] for k in range(4))
+    _sigmoid_(gates[:, :2 * H])                  # i, f
+    np.tanh(g, out=g)
+    _sigmoid_(o)
     c_new = f * c + i * g
     tanh_c = np.tanh(c_new)
-    return (o * tanh_c, c_new), (gates, c, tanh_c)
+    return o * tanh_c, c_new, (gates, c, tanh_c)
 
 
-def lstm_step_backward(grad_state, saved, w_hh):
-    """Backward of :func:`lstm_step`; ``grad_state = (dL/dh', dL/dc')``.
+def lstm_step_backward(grad_h, grad_c, saved, w_hh):
+    """Backward of :func:`lstm_step` from ``grad_h`` = dL/dh', ``grad_c`` = dL/dc'.
 
     :math:`\\delta c = \\partial L/\\partial c' + \\partial L/\\partial h' \\odot o
     \\odot (1 - \\tanh^2 c')`, then :math:`\\delta i = \\delta c \\odot g`,
@@ -110,10 +121,9 @@ def lstm_step_backward(grad_state, saved, w_hh):
     :math:`\\delta o = \\partial L/\\partial h' \\odot \\tanh c'`, each through its
     nonlinearity's derivative; :math:`\\partial L/\\partial c = \\delta c \\odot f`,
     :math:`\\partial L/\\partial h = \\delta_{gates} W_{hh}`.
-    Returns ``(grad_xi, grad_hh, grad_state)`` (the two projections get the same
-    gradient).
+    Returns ``(grad_xi, grad_hh, grad_h, grad_c)`` (the two projections get the
+    same gradient).
     """
-    grad_h, grad_c = grad_state
     gates, c, tanh_c = saved
     H = c.shape[-1]
     i, f, g, o = (gates[:, k * H:(k + 1) * H] for k in range(4))
@@ -121,40 +131,39 @@ def lstm_step_backward(grad_state, saved, w_hh):
     d_act = np.concatenate([dc * g, dc * c, dc * i, grad_h * tanh_c], axis=1)
     d_gates = sigmoid_backward(d_act, gates)       # right for i, f, o ...
     d_gates[:, 2 * H:3 * H] = tanh_backward(d_act[:, 2 * H:3 * H], g)   # ... and g
-    return d_gates, d_gates, (d_gates @ w_hh, dc * f)
+    return d_gates, d_gates, d_gates @ w_hh, dc * f
 
 
-def gru_step(xi, state, w_hh, b_hh=None):
-    """GRU step; ``xi`` (N, 3H) the input projection, ``state = (h,)``.
+def gru_step(xi, h, w_hh, b_hh=None):
+    """GRU step; ``xi`` (N, 3H) the input projection, ``h`` (N, H) the state.
 
     With :math:`h_p = h W_{hh}^\\top + b_{hh}` (gates r, z, n along 3H):
     :math:`r, z = \\sigma(x_{i,rz} + h_{p,rz})`,
     :math:`n = \\tanh(x_{i,n} + r \\odot h_{p,n})`,
     :math:`h' = (1 - z) \\odot n + z \\odot h = n + z \\odot (h - n)`.
-    Returns ``((h',), saved)``, ``saved = (h, rz, n, h_{p,n})``.
+    Returns ``(h', saved)``, ``saved = (h, rz, n, h_{p,n})``.
     """
-    (h,) = state
     H = h.shape[-1]
     hh = _hidden_projection(h, w_hh, b_hh)
-    rz = sigmoid(xi[:, :2 * H] + hh[:, :2 * H])
+    rz = _sigmoid_(xi[:, :2 * H] + hh[:, :2 * H])
     r, z = rz[:, :H], rz[:, H:]
     hh_n = hh[:, 2 * H:]
     n = np.tanh(xi[:, 2 * H:] + r * hh_n)
-    return (n + z * (h - n),), (h, rz, n, hh_n)
+    return n + z * (h - n), (h, rz, n, hh_n)
 
 
-def gru_step_backward(grad_state, saved, w_hh):
-    """Backward of :func:`gru_step`; ``grad_state = (dL/dh',)``.
+def gru_step_backward(grad_h, saved, w_hh):
+    """Backward of :func:`gru_step`; ``grad_h`` = dL/dh'.
 
     :math:`\\delta n = \\partial L/\\partial h' \\odot (1 - z) \\odot (1 - n^2)`,
     :math:`\\delta z = \\partial L/\\partial h' \\odot (h - n) \\odot z(1 - z)`,
     :math:`\\delta r = \\delta n \\odot h_{p,n} \\odot r(1 - r)`; the input
     projection gets :math:`[\\delta r, \\delta z, \\delta n]`, the hidden one
-    :math:`[\\delta r, \\delta z, r \\odot \\delta n]`, and
-    :math:`\\partial L/\\partial h = \\delta_{hh} W_{hh} + z \\odot \\partial L/\\partial h'`.
-    Returns ``(grad_xi, grad_hh, grad_state)``.
+    :math:`\\delta_{hh} = [\\delta r, \\delta z, r \\odot \\delta n]`, and
+    :math:`\\partial L/\\partial h = \\delta_{hh} W_{hh}
+    + z \\odot \\partial L/\\partial h'`.
+    Returns ``(grad_xi, grad_hh, grad_h)``.
     """
-    (grad_h,) = grad_state
     h, rz, n, hh_n = saved
     H = h.shape[-1]
     r, z = rz[:, :H], rz[:, H:]
@@ -162,7 +171,7 @@ def gru_step_backward(grad_state, saved, w_hh):
     d_rz = sigmoid_backward(np.concatenate([dn * hh_n, grad_h * (h - n)], axis=1), rz)
     grad_xi = np.concatenate([d_rz, dn], axis=1)
     grad_hh = np.concatenate([d_rz, dn * r], axis=1)
-    return grad_xi, grad_hh, (grad_hh @ w_hh + grad_h * z,)
+    return grad_xi, grad_hh, grad_hh @ w_hh + grad_h * z
 
 
 def _steps(mode):
@@ -172,7 +181,7 @@ def _steps(mode):
     if mode == "GRU":
         return gru_step, gru_step_backward
     act = "tanh" if mode == "RNN_TANH" else "relu"
-    return (lambda xi, s, w, b: rnn_step(xi, s, w, b, act),
+    return (lambda xi, h, w, b: rnn_step(xi, h, w, b, act),
             lambda g, s, w: rnn_step_backward(g, s, w, act))
 
 
@@ -224,17 +233,17 @@ def recurrent_forward(input, hx, w_ih, w_hh, b_ih=None, b_hh=None, mode="LSTM"):
     if x.ndim != 3:
         raise ValueError(f"{where}: expected input of shape (L, N, input_size), "
                          f"got {tuple(x.shape)}")
-    L, N, I = x.shape
-    H = _check_weights(mode, I, w_ih, w_hh, b_ih, b_hh, where)
+    L, N, n_in = x.shape
+    H = _check_weights(mode, n_in, w_ih, w_hh, b_ih, b_hh, where)
     state = _check_state(hx, mode, (N, H), where)
     step, _ = _steps(mode)
-    xi = (x.reshape(L * N, I) @ w_ih.T).reshape(L, N, -1)
+    xi = (x.reshape(L * N, n_in) @ w_ih.T).reshape(L, N, -1)
     if b_ih is not None:
         xi += b_ih
     output = np.empty((L, N, H), dtype=xi.dtype)
     steps = []
     for t in range(L):
-        state, saved_t = step(xi[t], state, w_hh, b_hh)
+        *state, saved_t = step(xi[t], *state, w_hh, b_hh)
         output[t] = state[0]
         steps.append(saved_t)
     h_n = state if mode == "LSTM" else state[0]
@@ -248,7 +257,7 @@ def recurrent_backward(grad_output, grad_h_n, grad_c_n, saved, w_ih, w_hh, b_ih=
     ``grad_output`` (L, N, H), ``grad_h_n`` and ``grad_c_n`` (N, H): one gradient per
     output, ``None`` for one that did not reach the loss (``grad_c_n`` only for LSTM).
     Going from t = L down to 1, the state gradient is
-    :math:`\\partial L/\\partial h_t = \\text{grad\\_output}_t + (\\text{from step } t+1)`.
+    :math:`\\partial L/\\partial h_t` = ``grad_output[t]`` + what step t + 1 sends back.
     Then, with :math:`\\Delta_{xi}, \\Delta_{hh}` (L·N, G·H) the stacked projection
     gradients and :math:`H_{prev} = (h_0, \\dots, h_{L-1})`:
     :math:`\\partial L/\\partial X = \\Delta_{xi} W_{ih}`,
@@ -256,11 +265,12 @@ def recurrent_backward(grad_output, grad_h_n, grad_c_n, saved, w_ih, w_hh, b_ih=
     :math:`\\partial L/\\partial W_{hh} = \\Delta_{hh}^\\top H_{prev}` (one product
     each), the biases the column sums.
 
-    Returns ``(grad_input, grad_h_0, grad_c_0, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh)``
-    (``grad_c_0`` None unless LSTM, bias gradients None without biases).
+    Returns ``(grad_input, grad_h_0, grad_c_0, grad_w_ih, grad_w_hh, grad_b_ih, ...)``
+    — the last is ``grad_b_hh``; ``grad_c_0`` is None unless LSTM, the bias gradients
+    None without biases.
     """
     x, mode, hx, output, steps = saved
-    L, N, I = x.shape
+    L, N, n_in = x.shape
     H = output.shape[-1]
     _, step_backward = _steps(mode)
     zeros = np.zeros((N, H), dtype=output.dtype)
@@ -273,18 +283,18 @@ def recurrent_backward(grad_output, grad_h_n, grad_c_n, saved, w_ih, w_hh, b_ih=
     if grad_output is not None and np.shape(grad_output) != (L, N, H):
         raise ValueError(f"recurrent_backward: grad_output must have shape "
                          f"{(L, N, H)}, got {np.shape(grad_output)}")
-    grad_state = tuple(grads)
+    grad_state = grads
     grad_xi = np.empty((L, N, w_hh.shape[0]), dtype=output.dtype)
     grad_hh = np.empty_like(grad_xi) if mode == "GRU" else grad_xi
     for t in reversed(range(L)):
         if grad_output is not None:
-            grad_state = (grad_state[0] + grad_output[t],) + grad_state[1:]
-        grad_xi[t], grad_hh[t], grad_state = step_backward(grad_state, steps[t], w_hh)
+            grad_state[0] = grad_state[0] + grad_output[t]
+        grad_xi[t], grad_hh[t], *grad_state = step_backward(*grad_state, steps[t], w_hh)
     h_0 = hx[0] if mode == "LSTM" else hx
     h_prev = np.concatenate([h_0[None], output[:-1]]).reshape(L * N, H)
     gxi, ghh = grad_xi.reshape(L * N, -1), grad_hh.reshape(L * N, -1)
-    grad_input = (gxi @ w_ih).reshape(L, N, I)
-    grad_w_ih = gxi.T @ x.reshape(L * N, I)
+    grad_input = (gxi @ w_ih).reshape(L, N, n_in)
+    grad_w_ih = gxi.T @ x.reshape(L * N, n_in)
     grad_w_hh = ghh.T @ h_prev
     grad_b_ih = None if b_ih is None else gxi.sum(axis=0)
     grad_b_hh = None if b_hh is None else ghh.sum(axis=0)
