@@ -337,6 +337,35 @@ def test_functional_cells_match_torch():
         assert getattr(F, fn)(x, hx, w_ih, w_hh) is not None      # biases are optional
 
 
+@pytest.mark.parametrize("step,G,torch_cell", [
+    ("rnn_step", 1, torch.rnn_tanh_cell), ("lstm_step", 4, torch.lstm_cell),
+    ("gru_step", 3, torch.gru_cell)])
+def test_step_pairs_match_torch_cells(step, G, torch_cell):
+    """The step functions on their own: input projection in, state and gradients out."""
+    rng = np.random.default_rng(10)
+    N, D, H = 3, 2, 4
+    x, h, c = rng.standard_normal((N, D)), rng.standard_normal((N, H)), rng.standard_normal((N, H))
+    w_ih, w_hh = rng.standard_normal((G * H, D)), rng.standard_normal((G * H, H))
+    b_ih, b_hh = rng.standard_normal(G * H), rng.standard_normal(G * H)
+    lstm = step == "lstm_step"
+    tx, th, tc, tw_hh, tb_hh = t(x, True), t(h, True), t(c, True), t(w_hh, True), t(b_hh, True)
+    res = torch_cell(tx, (th, tc) if lstm else th, t(w_ih), tw_hh, t(b_ih), tb_hh)
+    res = res if lstm else (res,)
+    grads_out = [rng.standard_normal((N, H)) for _ in res]
+    sum((r * t(g)).sum() for r, g in zip(res, grads_out)).backward()
+    xi = x @ w_ih.T + b_ih
+    *state, saved = getattr(F, step)(xi, *((h, c) if lstm else (h,)), w_hh, b_hh)
+    for ours, theirs in zip(state, res, strict=True):
+        close(ours, theirs)
+    grad_xi, grad_hh, *grad_state = getattr(F, step + "_backward")(*grads_out, saved, w_hh)
+    close(grad_xi @ w_ih, tx.grad)
+    close(grad_hh.T @ h, tw_hh.grad)
+    close(grad_hh.sum(0), tb_hh.grad)
+    close(grad_state[0], th.grad)
+    if lstm:
+        close(grad_state[1], tc.grad)
+
+
 # -- parameters, state_dict, init, repr -----------------------------------------------------
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("bias", [True, False])
