@@ -289,7 +289,10 @@ def recurrent_backward(grad_output, grad_h_n, grad_c_n, saved, w_ih, w_hh, b_ih=
     for t in reversed(range(L)):
         if grad_output is not None:
             grad_state[0] = grad_state[0] + grad_output[t]
-        grad_xi[t], grad_hh[t], *grad_state = step_backward(*grad_state, steps[t], w_hh)
+        gxi_t, ghh_t, *grad_state = step_backward(*grad_state, steps[t], w_hh)
+        grad_xi[t] = gxi_t
+        if grad_hh is not grad_xi:               # GRU: the projections' gradients differ
+            grad_hh[t] = ghh_t
     h_0 = hx[0] if mode == "LSTM" else hx
     h_prev = np.concatenate([h_0[None], output[:-1]]).reshape(L * N, H)
     gxi, ghh = grad_xi.reshape(L * N, -1), grad_hh.reshape(L * N, -1)
