@@ -291,7 +291,7 @@ def recurrent_backward(grad_output, grad_h_n, grad_c_n, saved, w_ih, w_hh, b_ih=
             grad_state[0] = grad_state[0] + grad_output[t]
         gxi_t, ghh_t, *grad_state = step_backward(*grad_state, steps[t], w_hh)
         grad_xi[t] = gxi_t
-        if grad_hh is not grad_xi:               # GRU: the projections' gradients differ
+        if grad_hh is not grad_xi:          # GRU: the projections get different ones
             grad_hh[t] = ghh_t
     h_0 = hx[0] if mode == "LSTM" else hx
     h_prev = np.concatenate([h_0[None], output[:-1]]).reshape(L * N, H)
