@@ -10,17 +10,9 @@ from nnlib import functional as F
 from nnlib import nn
 from nnlib.gradcheck import check_function, check_module
 
-RTOL, ATOL = 1e-10, 1e-12
+from test_rnn import assert_param_grads, close, t   # float64, rtol 1e-10
+
 TF = torch.nn.functional
-
-
-def close(a, b, what=""):
-    b = b.detach().numpy() if hasattr(b, "detach") else b
-    np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL, err_msg=what)
-
-
-def t(a, grad=False):
-    return torch.tensor(a, requires_grad=grad)
 
 
 # -- scaled_dot_product_attention -----------------------------------------------------------
@@ -153,13 +145,6 @@ def make_mha(E=8, heads=2, bias=True, batch_first=False, seed=0):
     theirs = torch.nn.MultiheadAttention(E, heads, bias=bias, batch_first=batch_first).double()
     theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
     return ours, theirs
-
-
-def assert_param_grads(ours, theirs):
-    named = dict(ours.named_parameters())
-    assert list(named) == [n for n, _ in theirs.named_parameters()]
-    for name, tp in theirs.named_parameters():
-        close(named[name].grad, tp.grad, name)
 
 
 def masks(kind, N, heads, L, S, rng):
