@@ -327,6 +327,8 @@ def test_functional_cells_match_torch():
         b_ih, b_hh = rng.standard_normal(G * 4), rng.standard_normal(G * 4)
         hx = (h, c) if fn == "lstm_cell" else h
         ours = getattr(F, fn)(x, hx, w_ih, w_hh, b_ih, b_hh)
+        if fn == "lstm_cell":
+            assert isinstance(ours, tuple) and len(ours) == 2      # (h', c') as torch
         thx = tuple(map(t, hx)) if fn == "lstm_cell" else t(hx)
         theirs = getattr(torch, fn)(t(x), thx, *map(t, (w_ih, w_hh, b_ih, b_hh)))
         for a, b in zip(ours if fn == "lstm_cell" else [ours],

@@ -246,7 +246,7 @@ def recurrent_forward(input, hx, w_ih, w_hh, b_ih=None, b_hh=None, mode="LSTM"):
         *state, saved_t = step(xi[t], *state, w_hh, b_hh)
         output[t] = state[0]
         steps.append(saved_t)
-    h_n = state if mode == "LSTM" else state[0]
+    h_n = tuple(state) if mode == "LSTM" else state[0]
     return (output, h_n), (x, mode, hx, output, steps)
 
 
