@@ -15,3 +15,5 @@ from nnlib.functional.dropout import *  # noqa: F401,F403
 from nnlib.functional.normalization import *  # noqa: F401,F403
 from nnlib.functional.pooling import *  # noqa: F401,F403
 from nnlib.functional.conv import *  # noqa: F401,F403
+from nnlib.functional.recurrent import *  # noqa: F401,F403
+from nnlib.functional.attention import *  # noqa: F401,F403

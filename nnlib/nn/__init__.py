@@ -12,3 +12,5 @@ from nnlib.nn.dropout import *  # noqa: F401,F403
 from nnlib.nn.normalization import *  # noqa: F401,F403
 from nnlib.nn.pooling import *  # noqa: F401,F403
 from nnlib.nn.conv import *  # noqa: F401,F403
+from nnlib.nn.rnn import *  # noqa: F401,F403
+from nnlib.nn.attention import *  # noqa: F401,F403
