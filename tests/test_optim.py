@@ -219,3 +219,61 @@ def test_bad_params_raise():
     p.grad = np.zeros(3)
     with pytest.raises(ValueError, match="shape"):
         optim.SGD([p], lr=0.1).step()
+
+
+@pytest.mark.parametrize("nn_cls, torch_cls, kwargs", [
+    (optim.SGD, torch.optim.SGD, dict(lr=0.05, momentum=0.9, weight_decay=0.1)),
+    (optim.SGD, torch.optim.SGD, dict(lr=0.05, momentum=0.9, nesterov=True)),
+    (optim.Adagrad, torch.optim.Adagrad, dict(lr=0.1, lr_decay=0.05)),
+    (optim.RMSprop, torch.optim.RMSprop, dict(lr=0.01, momentum=0.5, centered=True)),
+    (optim.Adam, torch.optim.Adam, dict(lr=0.05, weight_decay=0.1)),
+    (optim.AdamW, torch.optim.AdamW, dict(lr=0.05, weight_decay=0.3)),
+], ids=["SGD-momentum-wd", "SGD-nesterov", "Adagrad", "RMSprop", "Adam-L2", "AdamW"])
+def test_lr_schedule_and_zero_gradient_match_torch(nn_cls, torch_cls, kwargs):
+    """A learning rate changed in ``param_groups`` between steps (what a scheduler does) is
+    read at the next step, as in torch: the momentum buffer is *not* rescaled (torch's form
+    ``b = mu b + g, theta -= lr b``), AdamW's decay uses the new lr. A step with an all-zero
+    gradient still updates the state (it is not skipped like ``grad is None``)."""
+    thetas, a, c = _problem(3)
+    nn_params = [Parameter(t) for t in thetas]
+    t_params = [torch.tensor(t, dtype=torch.float64, requires_grad=True) for t in thetas]
+    nn_opt, t_opt = nn_cls(nn_params, **kwargs), torch_cls(t_params, **kwargs)
+    for step in range(30):
+        lr = kwargs["lr"] * (0.1 if step >= 10 else 1.0) * (1 + 0.05 * step)
+        for group in (*nn_opt.param_groups, *t_opt.param_groups):
+            group["lr"] = lr
+        for k, (p, tp) in enumerate(zip(nn_params, t_params)):
+            g = _grad_np(p.data, a[k], c[k]) if step != 5 else np.zeros_like(p.data)
+            p.grad = g
+            tp.grad = torch.from_numpy(_grad_np(tp.detach().numpy(), a[k], c[k])
+                                       if step != 5 else np.zeros(p.shape))
+        nn_opt.step()
+        t_opt.step()
+        for p, tp in zip(nn_params, t_params):
+            np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=RTOL, atol=1e-13)
+    assert all(np.max(np.abs(p.data - t)) > 1e-3 for p, t in zip(nn_params, _problem(3)[0]))
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW"])
+def test_float32_trajectories_stay_float32_and_match_torch(name):
+    """float32 parameters: nnlib keeps float32 state and agrees with torch's float32
+    optimizer to float32 rounding."""
+    kwargs = dict(lr=0.01, weight_decay=0.05)
+    if name in ("SGD", "RMSprop"):
+        kwargs["momentum"] = 0.9
+    rng = np.random.default_rng(4)
+    theta = rng.normal(size=(4, 3)).astype(np.float32)
+    p = Parameter(theta.copy())
+    tp = torch.tensor(theta.copy(), requires_grad=True)
+    nn_opt = getattr(optim, name)([p], **kwargs)
+    t_opt = getattr(torch.optim, name)([tp], **kwargs)
+    for _ in range(25):
+        p.grad = (2 * (p.data - 1) + 0.4 * p.data ** 3).astype(np.float32)
+        tnp = tp.detach().numpy()
+        tp.grad = torch.from_numpy((2 * (tnp - 1) + 0.4 * tnp ** 3).astype(np.float32))
+        nn_opt.step()
+        t_opt.step()
+    assert p.data.dtype == np.float32
+    assert all(v.dtype == np.float32 for v in nn_opt.state[p].values()
+               if isinstance(v, np.ndarray))
+    np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=1e-5, atol=1e-6)
