@@ -41,7 +41,7 @@ class Table:
     same text."""
 
     def __init__(self, rows, headers, digits: int = 4, align=None):
-        headers = [str(h) for h in headers]
+        headers = [fmt(h) for h in headers]
         rows = [list(r) for r in rows]
         for i, r in enumerate(rows):
             if len(r) != len(headers):
