@@ -49,16 +49,20 @@ def _layers(module: Module, prefix: str = "", open_residual: bool = False):
         yield prefix.rstrip(".") or type(module).__name__, module
 
 
-def mult_adds(layer: Module, output_shape: tuple) -> int:
-    """Multiply-adds of one sample through ``layer`` with output ``output_shape``.
+def mult_adds(layer: Module, input_shape: tuple, output_shape: tuple) -> int:
+    """Multiply-adds of one sample through ``layer`` (shapes without the batch axis).
 
     Every output of a convolution (``Conv1d/2d/3d``) is a dot product of length
     :math:`C_{in}/\\text{groups} \\cdot \\prod k` — the size of ``weight[0]``; every
-    output of ``Linear`` one of length ``in_features``. Other layers count 0 (their
-    work is one operation per element, negligible next to these).
+    output of ``Linear`` one of length ``in_features``; every input of
+    ``ConvTranspose2d`` is multiplied by its :math:`C_{out}/\\text{groups} \\cdot
+    \\prod k` weights. Other layers count 0 (their work is one operation per
+    element, negligible next to these).
     """
     if type(layer).__name__ in ("Conv1d", "Conv2d", "Conv3d"):
         return math.prod(output_shape) * layer.weight.data[0].size
+    if type(layer).__name__ == "ConvTranspose2d":
+        return math.prod(input_shape) * layer.weight.data[0].size
     if type(layer).__name__ == "Linear":
         return math.prod(output_shape) * layer.in_features
     return 0
@@ -116,10 +120,11 @@ def summary(model: Module, input_shape, *, dtype=None) -> Summary:
     try:
         with no_grad():
             for name, layer in _layers(model):
-                x = layer(x)
+                inp, x = tuple(x.shape[1:]), layer(x)
                 out = tuple(x.shape[1:])
                 rows.append(LayerInfo(name, type(layer).__name__, out,
-                                      layer.num_parameters(), mult_adds(layer, out)))
+                                      layer.num_parameters(),
+                                      mult_adds(layer, inp, out)))
     finally:
         for m, training in modes:
             object.__setattr__(m, "training", training)
@@ -172,6 +177,9 @@ def receptive_field(model: Module, ndim: int = 2) -> list:
         if kind in _GLOBAL:
             raise ValueError(f"receptive_field: after {name} ({kind}) every output "
                              f"sees the whole input; pass only the convolutional part")
+        if kind == "ConvTranspose2d":
+            raise ValueError(f"receptive_field: {name} is a transposed convolution "
+                             f"(upsampling); the recurrence covers downsampling stacks")
         if hasattr(layer, "kernel_size"):
             k = _per_axis(layer.kernel_size, ndim)
             s = _per_axis(layer.stride or layer.kernel_size, ndim)

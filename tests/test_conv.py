@@ -250,3 +250,31 @@ def test_conv_errors_name_the_layer_and_shapes():
         F.conv2d(np.zeros((1, 3, 5, 5)), w, np.zeros(3))
     with pytest.raises(ValueError, match="conv2d.*stride"):
         F.conv2d(np.zeros((1, 3, 5, 5)), w, stride=0)
+
+
+@pytest.mark.parametrize("i", range(len(CASES)), ids=IDS)
+def test_col2im_is_the_adjoint_of_im2col_and_the_fast_input_grad_agrees(i):
+    """<unfold(x), c> = <x, fold(c)>, and _conv_input_grad (one tap at a time) equals
+    the reference _fold of the whole W^T G."""
+    from nnlib.functional import conv as C
+    shape, c_in, c_out, kw, nd = _case(i)
+    rng = np.random.default_rng(40 + i)
+    x = rng.standard_normal(shape if len(shape) == nd + 2 else (1,) + shape)
+    ks = kw["kernel_size"]
+    kernel = ks if isinstance(ks, tuple) else (ks,) * nd
+    groups = kw.get("groups", 1)
+    stride, pads, dilation = C._geometry(kernel, kw.get("stride", 1),
+                                         kw.get("padding", 0), kw.get("dilation", 1),
+                                         "test")
+    cols, out_size = C._unfold(x, kernel, stride, pads, dilation, groups)
+    c = rng.standard_normal(cols.shape)
+    folded = C._fold(c, x.shape[2:], kernel, stride, pads, dilation, out_size)
+    np.testing.assert_allclose(np.sum(cols * c), np.sum(x * folded), rtol=1e-12)
+    w = rng.standard_normal((c_out, c_in // groups) + kernel)
+    g = rng.standard_normal((x.shape[0], c_out) + out_size)
+    gcols = C._weight_matrices(w, groups).swapaxes(1, 2) @ g.reshape(
+        x.shape[0], groups, c_out // groups, -1)
+    np.testing.assert_allclose(
+        C._conv_input_grad(g, w, groups, x.shape[2:], stride, pads, dilation),
+        C._fold(gcols, x.shape[2:], kernel, stride, pads, dilation, out_size),
+        rtol=1e-12, atol=1e-12)

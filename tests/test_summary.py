@@ -54,7 +54,11 @@ def test_summary_names_nested_and_keeps_modes():
 def test_summary_dtype_and_errors():
     model = nn.Sequential(nn.Linear(3, 2, dtype=np.float32))
     assert summary(model, 3).rows[0].output_shape == (2,)
-    assert mult_adds(model[0], (2,)) == 6
+    assert mult_adds(model[0], (3,), (2,)) == 6
+    up = nn.ConvTranspose2d(4, 2, 3, stride=2)
+    # each of the 4·5·5 inputs is multiplied by 2·3·3 weights
+    assert mult_adds(up, (4, 5, 5), (2, 11, 11)) == 100 * 18
+    assert summary(nn.Sequential(up), (4, 5, 5)).rows[0].output_shape == (2, 11, 11)
     with pytest.raises(ValueError, match="input_shape"):
         summary(model, (0, 3))
     with pytest.raises(TypeError, match="Module"):
@@ -104,5 +108,7 @@ def test_receptive_field_rows_residual_and_errors():
                            ndim=1)[0].field == (9,)
     with pytest.raises(ValueError, match="whole input"):
         receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3), nn.Flatten()))
+    with pytest.raises(ValueError, match="transposed"):
+        receptive_field(nn.Sequential(nn.ConvTranspose2d(1, 1, 3)))
     with pytest.raises(ValueError, match="ndim=2"):
         receptive_field(nn.Sequential(nn.Conv1d(1, 1, 3)))
