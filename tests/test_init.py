@@ -21,8 +21,10 @@ NONLINEARITIES = [("linear", None), ("conv1d", None), ("conv2d", None), ("conv3d
                   ("sigmoid", None), ("tanh", None), ("relu", None), ("leaky_relu", None),
                   ("leaky_relu", 0.2), ("leaky_relu", math.sqrt(5)), ("selu", None)]
 
-SHAPES = [(5, 3), (64, 32, 3, 3), (6, 2, 5), (4, 3, 2, 2, 2), (1, 7)]
-BIG = [(300, 400), (128, 64, 3, 3)]            # 120000 and 73728 samples
+SHAPES = [(5, 3), (64, 32, 3, 3), (6, 2, 5), (4, 3, 2, 2, 2), (1, 7),
+          (16, 1, 7), (8, 4, 3, 5), (2, 3, 1, 1), (6, 2, 1, 3, 4)]   # Conv1d/2d/3d weights
+BIG = [(300, 400), (128, 64, 3, 3),            # 120000 and 73728 samples
+       (256, 128, 5), (32, 16, 5, 5, 5)]       # Conv1d and Conv3d: 163840 and 64000
 
 
 @pytest.mark.parametrize("name, param", NONLINEARITIES)
@@ -161,4 +163,38 @@ def test_linear_default_init_bound_is_one_over_sqrt_fan_in(fan_in, fan_out):
         assert np.max(np.abs(w)) <= bound and np.max(np.abs(w)) > 0.99 * bound
         assert abs(w.std() / (bound / math.sqrt(3)) - 1) < 0.03
     for b in (layer.bias.data, tl.bias.detach().numpy()):
+        assert np.max(np.abs(b)) <= bound
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_fans_are_channels_times_kernel(shape):
+    """fan_in = C_in * prod(kernel), fan_out = C_out * prod(kernel): the number of terms
+    in one output of the forward pass (and of one input's gradient at stride 1)."""
+    fan_in, fan_out = init._calculate_fan_in_and_fan_out(np.empty(shape))
+    kernel = math.prod(shape[2:])
+    assert (fan_in, fan_out) == (shape[1] * kernel, shape[0] * kernel)
+
+
+CONV_LAYERS = [(nnlib.nn.Conv1d, torch.nn.Conv1d, (64, 128, 5), {}),
+               (nnlib.nn.Conv2d, torch.nn.Conv2d, (32, 64, 3), dict(groups=2)),
+               (nnlib.nn.Conv2d, torch.nn.Conv2d, (16, 32, (3, 5)), {}),
+               (nnlib.nn.Conv3d, torch.nn.Conv3d, (8, 16, 3), {})]
+
+
+@pytest.mark.parametrize("cls, tcls, args, kw", CONV_LAYERS)
+def test_conv_default_init_statistics_match_torch(cls, tcls, args, kw):
+    """Conv layers start like torch's: weight U(±1/sqrt(fan_in)) (kaiming_uniform_ with
+    a=sqrt(5)), so Var = 1/(3 fan_in) with fan_in = C_in/groups * prod(kernel)."""
+    ours = cls(*args, rng=np.random.default_rng(0), **kw)
+    torch.manual_seed(0)
+    theirs = tcls(*args, **kw)
+    fan_in, fan_out = init._calculate_fan_in_and_fan_out(ours.weight)
+    assert (fan_in, fan_out) == torch.nn.init._calculate_fan_in_and_fan_out(theirs.weight)
+    assert fan_in == args[0] // kw.get("groups", 1) * math.prod(theirs.kernel_size)
+    bound = 1 / math.sqrt(fan_in)
+    for w in (ours.weight.data, theirs.weight.detach().numpy()):
+        assert np.max(np.abs(w)) <= bound and np.max(np.abs(w)) > 0.99 * bound
+        assert abs(w.std() / (bound / math.sqrt(3)) - 1) < 0.03
+        assert abs(w.mean()) < 0.03 * bound
+    for b in (ours.bias.data, theirs.bias.detach().numpy()):
         assert np.max(np.abs(b)) <= bound
