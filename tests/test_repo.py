@@ -404,3 +404,15 @@ def test_make_test_summary_reads_skip_reasons(tmp_path):
         "tests.site.test_browser::test_pages: "
         "chromium/chromedriver not installed (make browser-deps)"
     ]
+
+
+def test_no_control_characters_in_the_book():
+    """A stray "\\a" in a Python string that wrote Markdown ends up as BEL (0x07) and
+    breaks the formula it is in; no page or notebook may contain control characters."""
+    bad = []
+    for path in sorted((ROOT / "book").rglob("*")):
+        if path.suffix in (".md", ".ipynb", ".yml") and "_vendor" not in path.parts:
+            text = path.read_text(encoding="utf-8")
+            for m in re.finditer(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", text):
+                bad.append(f"{path.relative_to(ROOT)}: {text[max(0, m.start() - 30):m.start()]!r}")
+    assert not bad, "\n".join(bad)
