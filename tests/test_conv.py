@@ -193,8 +193,12 @@ def test_conv_init_uses_the_whole_interval_and_is_reproducible():
     assert np.abs(a.weight.data).max() > 0.95 / np.sqrt(150)
 
 
-def test_conv_float32_keeps_dtype():
-    conv = nn.Conv2d(3, 4, 3, padding=1, dtype=np.float32)
+@pytest.mark.parametrize("make", [
+    lambda: nn.Conv2d(3, 4, 3, padding=1, dtype=np.float32),
+    lambda: nn.ConvTranspose2d(3, 4, 3, stride=2, dtype=np.float32)],
+    ids=["Conv2d", "ConvTranspose2d"])
+def test_conv_float32_keeps_dtype(make):
+    conv = make()
     x = np.random.default_rng(0).standard_normal((2, 3, 5, 5)).astype(np.float32)
     y = conv(x)
     assert y.dtype == np.float32

@@ -202,14 +202,7 @@ def test_conv_transpose_init_statistics():
     assert np.abs(a.bias.data).max() <= bound
 
 
-def test_conv_transpose_float32_keeps_dtype():
-    layer = nn.ConvTranspose2d(3, 4, 3, stride=2, dtype=np.float32)
-    x = np.random.default_rng(0).standard_normal((2, 3, 5, 5)).astype(np.float32)
-    y = layer(x)
-    assert y.dtype == np.float32
-    gx = layer.backward(np.ones_like(y))
-    assert gx.dtype == np.float32
-    assert layer.weight.grad.dtype == np.float32 and layer.bias.grad.dtype == np.float32
+# float32: tests/test_conv.py::test_conv_float32_keeps_dtype covers ConvTranspose2d
 
 
 def test_conv_transpose_output_size():

@@ -116,11 +116,15 @@ def _geometry(kernel, stride, padding, dilation, where: str) -> tuple:
     return stride, _pads(padding, kernel, stride, dilation, where), dilation
 
 
-def _arguments(input, weight, bias, stride, padding, dilation, groups, nd, where):
-    """Check the shapes; return ``(batched input, stride, pads, dilation)``."""
+def _batched(input, weight, groups, nd, where, layout):
+    """The checks a convolution and a transposed one share: the weight's and the
+    input's number of dims, equal dtypes, ``groups`` dividing ``weight.shape[0]``.
+    ``layout`` names the weight's first two axes (``("C_out", "C_in")`` for a
+    convolution). Returns the input with a batch axis."""
+    first, second = layout
     if weight.ndim != nd + 2:
-        raise ValueError(f"{where}: weight must be {nd + 2}-D (C_out, C_in/groups, "
-                         f"*kernel), got shape {weight.shape}")
+        raise ValueError(f"{where}: weight must be {nd + 2}-D ({first}, "
+                         f"{second}/groups, *kernel), got shape {weight.shape}")
     if input.ndim not in (nd + 1, nd + 2):
         raise ValueError(f"{where}: expected a {nd + 2}-D input (N, C_in, *spatial) "
                          f"or {nd + 1}-D (C_in, *spatial), got shape {input.shape}")
@@ -129,9 +133,14 @@ def _arguments(input, weight, bias, stride, padding, dilation, groups, nd, where
                         f"{weight.dtype}")
     if not isinstance(groups, (int, np.integer)) or groups < 1 \
             or weight.shape[0] % groups:
-        raise ValueError(f"{where}: groups must be a positive divisor of C_out="
+        raise ValueError(f"{where}: groups must be a positive divisor of {first}="
                          f"{weight.shape[0]}, got {groups!r}")
-    x = input if input.ndim == nd + 2 else input[None]
+    return input if input.ndim == nd + 2 else input[None]
+
+
+def _arguments(input, weight, bias, stride, padding, dilation, groups, nd, where):
+    """Check the shapes; return ``(batched input, stride, pads, dilation)``."""
+    x = _batched(input, weight, groups, nd, where, ("C_out", "C_in"))
     if x.shape[1] != weight.shape[1] * groups:
         raise ValueError(f"{where}: expected input with {weight.shape[1] * groups} "
                          f"channels (weight {weight.shape}, groups={groups}), got "
@@ -299,20 +308,7 @@ def _transpose_arguments(input, weight, bias, stride, padding, output_padding,
                          groups, dilation, nd, where):
     """Check the shapes of a transposed convolution; return
     ``(batched input, stride, pads, dilation, output spatial size)``."""
-    if weight.ndim != nd + 2:
-        raise ValueError(f"{where}: weight must be {nd + 2}-D (C_in, C_out/groups, "
-                         f"*kernel), got shape {weight.shape}")
-    if input.ndim not in (nd + 1, nd + 2):
-        raise ValueError(f"{where}: expected a {nd + 2}-D input (N, C_in, *spatial) "
-                         f"or {nd + 1}-D (C_in, *spatial), got shape {input.shape}")
-    if input.dtype != weight.dtype:
-        raise TypeError(f"{where}: input has dtype {input.dtype} but weight has "
-                        f"{weight.dtype}")
-    if not isinstance(groups, (int, np.integer)) or groups < 1 \
-            or weight.shape[0] % groups:
-        raise ValueError(f"{where}: groups must be a positive divisor of C_in="
-                         f"{weight.shape[0]}, got {groups!r}")
-    x = input if input.ndim == nd + 2 else input[None]
+    x = _batched(input, weight, groups, nd, where, ("C_in", "C_out"))
     if x.shape[1] != weight.shape[0]:
         raise ValueError(f"{where}: expected input with {weight.shape[0]} channels "
                          f"(weight {weight.shape}), got input of shape {input.shape}")
